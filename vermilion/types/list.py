@@ -1,0 +1,331 @@
+"""``List``: Python's ``list`` backed by a Redis list.
+
+Every method is one round trip unless its docstring says otherwise, and every mutation is atomic
+(a single command or one Lua script).  Values go through the object's codec, so they come back
+with their Python types.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from ..core.base import AsyncFace, RedisObject, SyncFace, op
+from ..core.calls import Call, Operation, run_script
+from ..core.scripts import load_script
+from ._container import as_index, slice_args, tombstone
+
+_INIT = load_script("list_init")
+_REPLACE = load_script("list_replace")
+_GETSLICE = load_script("list_getslice")
+_SETSLICE = load_script("list_setslice")
+_DELITEM = load_script("list_delitem")
+_INSERT = load_script("list_insert")
+_POP = load_script("list_pop")
+_INDEX = load_script("list_index")
+_REVERSE = load_script("list_reverse")
+_IMUL = load_script("list_imul")
+_CAS_REPLACE = load_script("list_cas_replace")
+
+CHUNK = 2500  # items per LRANGE while iterating: 10,000 items in 5 round trips
+
+
+def content_hash(items: list[bytes]) -> str:
+    return hashlib.sha1(b"".join(b"%d:%s" % (len(x), x) for x in items)).hexdigest()
+
+
+class ListBase(RedisObject):
+    """Operations of :class:`List`, shared by the sync and asyncio faces."""
+
+    type_name = "List"
+
+    def _init_op(self, initial: Any) -> Operation:
+        values = [self._enc(v) for v in initial]
+        if values:
+            yield run_script(_INIT, [self.key], values)
+
+    def _range(self) -> Call:
+        return Call(("LRANGE", self.key, 0, -1), (self.key,), readonly=True)
+
+    # -- reading -----------------------------------------------------------------------------
+    @op
+    def getitem(self, index: int | slice) -> Operation:
+        """``list[index]`` (LINDEX) or ``list[start:stop:step]`` (one script); one round trip.
+
+        Raises IndexError / TypeError like ``list``; a slice returns a plain ``list``.
+        """
+        if isinstance(index, slice):
+            items = yield run_script(_GETSLICE, [self.key], slice_args(index), readonly=True)
+            return self._dec_all(items)
+        reply = yield Call(("LINDEX", self.key, as_index(index)), (self.key,), readonly=True)
+        if reply is None:
+            raise IndexError("list index out of range")
+        return self._dec(reply)
+
+    @op
+    def len(self) -> Operation:
+        """Number of items (LLEN); one round trip."""
+        return (yield Call(("LLEN", self.key), (self.key,), readonly=True))
+
+    @op
+    def contains(self, value: Any) -> Operation:
+        """``value in list`` (LPOS); one round trip."""
+        reply = yield Call(("LPOS", self.key, self._enc(value)), (self.key,), readonly=True)
+        return reply is not None
+
+    @op
+    def index(self, value: Any, start: int = 0, stop: int = sys.maxsize) -> Operation:
+        """First position of ``value`` within ``[start:stop]``; ValueError if absent; one round trip."""
+        if start == 0 and stop == sys.maxsize:
+            reply = yield Call(("LPOS", self.key, self._enc(value)), (self.key,), readonly=True)
+        else:
+            reply = yield run_script(
+                _INDEX, [self.key],
+                [self._enc(value), as_index(start), "" if stop == sys.maxsize else as_index(stop)],
+                readonly=True,
+            )
+            reply = None if reply < 0 else reply
+        if reply is None:
+            raise ValueError(f"{value!r} is not in list")
+        return reply
+
+    @op
+    def count(self, value: Any) -> Operation:
+        """Occurrences of ``value`` (LPOS ... COUNT 0); one round trip."""
+        reply = yield Call(("LPOS", self.key, self._enc(value), "COUNT", 0), (self.key,),
+                           readonly=True)
+        return len(reply)
+
+    @op
+    def copy(self) -> Operation:
+        """A plain ``list`` snapshot of the items (LRANGE 0 -1); one round trip."""
+        return self._dec_all((yield self._range()))
+
+    def _chunk(self, start: int | None) -> Operation:
+        start = start or 0
+        items = yield Call(("LRANGE", self.key, start, start + CHUNK - 1), (self.key,),
+                           readonly=True)
+        nxt = start + CHUNK if len(items) == CHUNK else None
+        return self._dec_all(items), nxt
+
+    # -- writing -----------------------------------------------------------------------------
+    @op
+    def append(self, value: Any) -> Operation:
+        """Add ``value`` at the end (RPUSH); one round trip, atomic."""
+        yield Call(("RPUSH", self.key, self._enc(value)), (self.key,))
+
+    @op
+    def extend(self, values: Iterable[Any]) -> Operation:
+        """Add every value at the end with one RPUSH; one round trip (plus reading ``values`` if
+        it is itself a vermilion object), atomic."""
+        encoded = [self._enc(v) for v in values]
+        if encoded:
+            yield Call(("RPUSH", self.key, *encoded), (self.key,))
+
+    @op
+    def insert(self, index: int, value: Any) -> Operation:
+        """Insert before ``index`` (clamped like ``list.insert``); one script, atomic."""
+        yield run_script(_INSERT, [self.key], [as_index(index), self._enc(value), tombstone()])
+
+    @op
+    def pop(self, index: int = -1) -> Operation:
+        """Remove and return the item at ``index`` (IndexError like ``list.pop``); one round trip,
+        atomic (RPOP / LPOP, or one script)."""
+        index = as_index(index)
+        if index == -1:
+            reply = yield Call(("RPOP", self.key), (self.key,))
+            if reply is None:
+                raise IndexError("pop from empty list")
+        else:
+            reply = yield run_script(_POP, [self.key], [index, tombstone()])
+        return self._dec(reply)
+
+    @op
+    def remove(self, value: Any) -> Operation:
+        """Remove the first occurrence (LREM 1); ValueError if absent; one round trip, atomic."""
+        removed = yield Call(("LREM", self.key, 1, self._enc(value)), (self.key,))
+        if not removed:
+            raise ValueError("list.remove(x): x not in list")
+
+    @op
+    def clear(self) -> Operation:
+        """Remove every item (DEL); one round trip."""
+        yield Call(("DEL", self.key), (self.key,))
+
+    @op
+    def reverse(self) -> Operation:
+        """Reverse in place; one script, atomic."""
+        yield run_script(_REVERSE, [self.key])
+
+    @op(tx=False)
+    def sort(self, *, key: Any = None, reverse: bool = False) -> Operation:
+        """Sort in place with Python's ordering (``key`` and ``reverse`` as ``list.sort``).
+
+        Two round trips: the items are read, sorted in Python (so ``key`` functions and Python's
+        comparison rules apply, TypeError included), and written back by a script that checks
+        nothing changed in between; on a concurrent change it starts over.  Atomic.
+        """
+        while True:
+            raw = yield self._range()
+            items = self._dec_all(raw)
+            items.sort(key=key, reverse=reverse)
+            done = yield run_script(
+                _CAS_REPLACE, [self.key], [content_hash(raw), *(self._enc(v) for v in items)]
+            )
+            if done:
+                return None
+
+    @op
+    def setitem(self, index: int | slice, value: Any) -> Operation:
+        """``list[index] = value`` (LSET) or slice assignment (one script); atomic.
+
+        Raises IndexError, TypeError and ValueError (extended slice size mismatch) like ``list``.
+        """
+        if isinstance(index, slice):
+            start, stop, step = slice_args(index)
+            values = [self._enc(v) for v in value]
+            yield run_script(_SETSLICE, [self.key], [start, stop, step, len(values), *values])
+            return None
+        try:
+            yield Call(("LSET", self.key, as_index(index), self._enc(value)), (self.key,))
+        except Exception as exc:
+            if "index out of range" in str(exc) or "no such key" in str(exc):
+                raise IndexError("list assignment index out of range") from None
+            raise
+
+    @op
+    def delitem(self, index: int | slice) -> Operation:
+        """``del list[index]`` or ``del list[start:stop:step]``; one script, atomic."""
+        if isinstance(index, slice):
+            args: list[Any] = [tombstone(), "s", *slice_args(index)]
+        else:
+            args = [tombstone(), "i", as_index(index)]
+        yield run_script(_DELITEM, [self.key], args)
+
+    @op
+    def imul(self, n: int) -> Operation:
+        """``list *= n``; one script, atomic."""
+        yield run_script(_IMUL, [self.key], [as_index(n)])
+
+    @op
+    def set_value(self, values: Iterable[Any]) -> Operation:
+        """Replace the whole content atomically (one script)."""
+        encoded = [self._enc(v) for v in values]
+        yield run_script(_REPLACE, [self.key], encoded)
+
+
+def _plain(other: Any) -> Any:
+    """A comparable plain value for ``other`` (vermilion Lists are read once)."""
+    if isinstance(other, List):
+        return other.copy()
+    return other
+
+
+class List(ListBase, SyncFace):
+    """Python's ``list`` stored in the Redis list at ``key``.
+
+    ``List(["a", "b"], key="tasks")`` is the Redis list ``tasks`` (``LRANGE tasks 0 -1`` shows
+    it).  ``initial`` is written only if the key does not exist yet.  Comparisons with lists and
+    other Lists read the items once; ``+`` and ``*`` return plain lists; ``+=`` and ``*=`` mutate
+    atomically.  Iteration reads chunks of 2,500 items (LRANGE), so 10,000 items cost 5 round
+    trips; it is not a snapshot if others write concurrently.
+    """
+
+    __hash__ = None  # type: ignore[assignment]
+
+    __getitem__ = ListBase.getitem
+    __setitem__ = ListBase.setitem
+    __delitem__ = ListBase.delitem
+    __len__ = ListBase.len
+    __contains__ = ListBase.contains
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._iterate(self._chunk)
+
+    def __reversed__(self) -> Iterator[Any]:
+        return reversed(self.copy())
+
+    def __bool__(self) -> bool:
+        return bool(self.exists())
+
+    @property
+    def value(self) -> list[Any]:
+        """The items as a plain list (one round trip); assigning replaces them atomically."""
+        return self.copy()  # type: ignore[no-any-return]
+
+    @value.setter
+    def value(self, values: Iterable[Any]) -> None:
+        self.set_value(values)
+
+    def __iadd__(self, values: Iterable[Any]) -> List:
+        self.extend(values)
+        return self
+
+    def __imul__(self, n: int) -> List:
+        self.imul(n)
+        return self
+
+    def __add__(self, other: Any) -> list[Any]:
+        if not isinstance(other, (list, List)):
+            return NotImplemented
+        return self.copy() + _plain(other)  # type: ignore[no-any-return]
+
+    def __radd__(self, other: Any) -> list[Any]:
+        if not isinstance(other, list):
+            return NotImplemented
+        return other + self.copy()  # type: ignore[no-any-return]
+
+    def __mul__(self, n: int) -> list[Any]:
+        return self.copy() * n  # type: ignore[no-any-return]
+
+    __rmul__ = __mul__
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, List):
+            return other.key == self.key or self.copy() == other.copy()
+        if isinstance(other, list):
+            return self.copy() == other  # type: ignore[no-any-return]
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    def _cmp(self, other: Any) -> Any:
+        if isinstance(other, (list, List)):
+            return self.copy(), _plain(other)
+        return None
+
+    def __lt__(self, other: Any) -> bool:
+        pair = self._cmp(other)
+        return NotImplemented if pair is None else pair[0] < pair[1]
+
+    def __le__(self, other: Any) -> bool:
+        pair = self._cmp(other)
+        return NotImplemented if pair is None else pair[0] <= pair[1]
+
+    def __gt__(self, other: Any) -> bool:
+        pair = self._cmp(other)
+        return NotImplemented if pair is None else pair[0] > pair[1]
+
+    def __ge__(self, other: Any) -> bool:
+        pair = self._cmp(other)
+        return NotImplemented if pair is None else pair[0] >= pair[1]
+
+    def __copy__(self) -> list[Any]:
+        return self.copy()  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return f"List({self.copy()!r}, key={self.key!r})"
+
+
+class AsyncList(ListBase, AsyncFace):
+    """The asyncio face of :class:`List`: ``await l.append(x)``, ``await l[0]``,
+    ``await l.len()``, ``async for x in l``."""
+
+    __getitem__ = ListBase.getitem
+
+    def __aiter__(self) -> Any:
+        return self._aiterate(self._chunk)

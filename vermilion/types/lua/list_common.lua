@@ -1,0 +1,50 @@
+-- Shared helpers for list scripts (included with --!include list_common).
+local function push_all(key, items, first, last, cmd)
+  -- RPUSH/LPUSH items[first..last] in chunks (Lua's unpack has a small stack limit)
+  cmd = cmd or 'RPUSH'
+  local i = first
+  while i <= last do
+    local j = math.min(i + 999, last)
+    redis.call(cmd, key, unpack(items, i, j))
+    i = j + 1
+  end
+end
+
+local function opt_int(s)
+  if s == nil or s == '' then return nil end
+  return tonumber(s)
+end
+
+-- Python's slice.indices(length): returns start, stop (0-based, stop exclusive) for the step.
+local function slice_indices(len, start, stop, step)
+  local lower, upper
+  if step < 0 then lower, upper = -1, len - 1 else lower, upper = 0, len end
+  local function clamp(v, default)
+    if v == nil then return default end
+    if v < 0 then
+      v = v + len
+      if v < lower then v = lower end
+    elseif v > upper then
+      v = upper
+    end
+    return v
+  end
+  if step < 0 then
+    return clamp(start, upper), clamp(stop, lower)
+  end
+  return clamp(start, lower), clamp(stop, upper)
+end
+
+-- 0-based positions selected by a slice, in slice order
+local function slice_positions(len, start, stop, step)
+  local s, e = slice_indices(len, start, stop, step)
+  local out = {}
+  if step > 0 then
+    local i = s
+    while i < e do out[#out + 1] = i; i = i + step end
+  else
+    local i = s
+    while i > e do out[#out + 1] = i; i = i + step end
+  end
+  return out
+end
