@@ -75,11 +75,13 @@ class RedisObject:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        face = cls.__dict__.get("_face")
-        if face == "sync":
-            SYNC_TYPES[cls.type_name] = cls
-        elif face == "async":
-            ASYNC_TYPES[cls.type_name] = cls
+        if cls.type_name == "RedisObject":
+            return
+        # the first class of a face to claim a type name (vermilion's own) re-opens references
+        if cls._face == "sync":
+            SYNC_TYPES.setdefault(cls.type_name, cls)
+        elif cls._face == "async":
+            ASYNC_TYPES.setdefault(cls.type_name, cls)
 
     def __init__(
         self,
