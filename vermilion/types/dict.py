@@ -1,0 +1,439 @@
+"""``Dict`` and ``DefaultDict``: Python's ``dict`` and ``collections.defaultdict`` on a Redis hash.
+
+Each dict key is one hash field: the field is the key encoded by the object's codec (canonical
+JSON by default, so ``1``, ``"1"``, ``(1, 2)`` and ``frozenset({1})`` are distinct fields and
+come back with their types); the field's value is the encoded value.  ``redis-cli HGETALL``
+shows ``"name" -> "\\"Ada\\""``.
+
+Every method is one round trip unless its docstring says otherwise, and every mutation is atomic
+(a single command or one Lua script).
+
+Differences from ``dict`` that come from living in Redis:
+
+* Iteration order is the Redis hash's order (insertion order for small hashes, arbitrary for
+  large ones), not insertion order; ``popitem`` removes an arbitrary item (not the last one).
+* ``keys()``, ``values()`` and ``items()`` return views of a snapshot read in one round trip; they
+  do not follow later changes.  Iteration (``for k in d``) reads chunks (HSCAN) and never raises
+  "dictionary changed size during iteration"; keys are never yielded twice.
+* Keys that are equal in Python but of different types (``1``, ``1.0``, ``True``) are distinct
+  keys here, because a key is stored with its type.
+* Values are copies: ``d[k].append(x)`` on a plain list value changes nothing in Redis.  Store a
+  vermilion object (``d[k] = List()``, or ``DefaultDict(List)``) to get a live nested container.
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from ..core.base import AsyncFace, RedisObject, SyncFace, op
+from ..core.calls import Call, Operation, run_script
+from ..core.codec import Codec
+from ..core.scripts import load_script
+from ._container import check_hashable
+
+_INIT = load_script("dict_init")
+_REPLACE = load_script("dict_replace")
+_SETDEFAULT = load_script("dict_setdefault")
+_POP = load_script("dict_pop")
+_POPITEM = load_script("dict_popitem")
+
+CHUNK = 2500  # HSCAN COUNT while iterating: 10,000 items in about 7 round trips
+
+_MISSING: Any = object()
+
+
+def _plain_pairs(other: Any) -> list[tuple[Any, Any]]:
+    """The (key, value) pairs of ``dict.update``'s positional argument, with Python's errors."""
+    if hasattr(other, "keys"):
+        return [(k, other[k]) for k in other.keys()]
+    pairs: list[tuple[Any, Any]] = []
+    for i, item in enumerate(other):
+        try:
+            seq = list(item)
+        except TypeError:
+            raise TypeError(
+                f"cannot convert dictionary update sequence element #{i} to a sequence"
+            ) from None
+        if len(seq) != 2:
+            raise ValueError(
+                f"dictionary update sequence element #{i} has length {len(seq)}; 2 is required"
+            )
+        pairs.append((seq[0], seq[1]))
+    return pairs
+
+
+class DictBase(RedisObject):
+    """Operations of :class:`Dict`, shared by the sync and asyncio faces."""
+
+    type_name = "Dict"
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _field(self, key: Any) -> bytes:
+        check_hashable(key)
+        return self._enc(key)
+
+    def _hgetall(self) -> Call:
+        return Call(("HGETALL", self.key), (self.key,), readonly=True)
+
+    def _decode_pairs(self, flat: list[Any]) -> dict[Any, Any]:
+        dec, opener = self._codec.decode, self._open_ref
+        return {dec(flat[i], opener): dec(flat[i + 1], opener) for i in range(0, len(flat), 2)}
+
+    def _collect(self, args: tuple[Any, ...], kwargs: dict[str, Any], name: str) -> Operation:
+        """Encoded ``{field: value}`` of ``update``-style arguments; reads a vermilion Dict
+        argument in one round trip, otherwise does no I/O."""
+        if len(args) > 1:
+            raise TypeError(f"{name} expected at most 1 argument, got {len(args)}")
+        pairs: list[tuple[Any, Any]] = []
+        if args:
+            other = args[0]
+            if isinstance(other, DictBase):
+                flat = yield other._hgetall()
+                pairs = list(other._decode_pairs(flat).items())
+            else:
+                pairs = _plain_pairs(other)
+        pairs.extend(kwargs.items())
+        return {self._field(k): self._enc(v) for k, v in pairs}
+
+    def _init_op(self, initial: Any) -> Operation:
+        encoded = yield from self._collect((initial,), {}, "Dict")
+        if encoded:
+            yield run_script(_INIT, [self.key], [x for kv in encoded.items() for x in kv])
+
+    # -- reading -----------------------------------------------------------------------------
+    @op
+    def getitem(self, key: Any) -> Operation:
+        """``d[key]`` (HGET); KeyError(key) if absent; one round trip."""
+        reply = yield Call(("HGET", self.key, self._field(key)), (self.key,), readonly=True)
+        if reply is None:
+            raise KeyError(key)
+        return self._dec(reply)
+
+    @op
+    def get(self, key: Any, default: Any = None) -> Operation:
+        """``d.get(key, default)`` (HGET); one round trip."""
+        reply = yield Call(("HGET", self.key, self._field(key)), (self.key,), readonly=True)
+        return default if reply is None else self._dec(reply)
+
+    @op
+    def contains(self, key: Any) -> Operation:
+        """``key in d`` (HEXISTS); one round trip."""
+        reply = yield Call(("HEXISTS", self.key, self._field(key)), (self.key,), readonly=True)
+        return bool(reply)
+
+    @op
+    def len(self) -> Operation:
+        """Number of items (HLEN); one round trip."""
+        return (yield Call(("HLEN", self.key), (self.key,), readonly=True))
+
+    @op
+    def copy(self) -> Operation:
+        """A plain ``dict`` snapshot (HGETALL); one round trip."""
+        return self._decode_pairs((yield self._hgetall()))
+
+    @op
+    def keys(self) -> Operation:
+        """A ``dict_keys`` view of a snapshot of the keys (HKEYS); one round trip.
+
+        The view is set-like (``d.keys() == {"a"}``, ``&``, ``|``) but does not follow later
+        changes to the Dict.
+        """
+        fields = yield Call(("HKEYS", self.key), (self.key,), readonly=True)
+        return dict.fromkeys(self._dec_all(fields)).keys()
+
+    @op
+    def values(self) -> Operation:
+        """A ``dict_values`` view of a snapshot of the values (HVALS); one round trip."""
+        vals = yield Call(("HVALS", self.key), (self.key,), readonly=True)
+        return dict(enumerate(self._dec_all(vals))).values()
+
+    @op
+    def items(self) -> Operation:
+        """A ``dict_items`` view of a snapshot of the items (HGETALL); one round trip."""
+        return self._decode_pairs((yield self._hgetall())).items()
+
+    def _scan(self, with_values: bool) -> Callable[[Any], Operation]:
+        """A chunk reader for iteration: HSCAN ``COUNT`` 2500 per round trip; a field is never
+        yielded twice (HSCAN may repeat fields while the hash is resized)."""
+
+        def chunk(state: tuple[bytes, set[bytes]] | None) -> Operation:
+            cursor, seen = state if state is not None else (b"0", set())
+            nxt, flat = yield Call(("HSCAN", self.key, cursor, "COUNT", CHUNK), (self.key,),
+                                   readonly=True)
+            dec, opener = self._codec.decode, self._open_ref
+            out: list[Any] = []
+            for i in range(0, len(flat), 2):
+                field = flat[i]
+                if field in seen:
+                    continue
+                seen.add(field)
+                k = dec(field, opener)
+                out.append((k, dec(flat[i + 1], opener)) if with_values else k)
+            return out, (None if int(nxt) == 0 else (nxt, seen))
+
+        return chunk
+
+    # -- writing -----------------------------------------------------------------------------
+    @op
+    def setitem(self, key: Any, value: Any) -> Operation:
+        """``d[key] = value`` (HSET); one round trip, atomic."""
+        yield Call(("HSET", self.key, self._field(key), self._enc(value)), (self.key,))
+
+    @op
+    def delitem(self, key: Any) -> Operation:
+        """``del d[key]`` (HDEL); KeyError(key) if absent; one round trip, atomic."""
+        removed = yield Call(("HDEL", self.key, self._field(key)), (self.key,))
+        if not removed:
+            raise KeyError(key)
+
+    @op
+    def setdefault(self, key: Any, default: Any = None) -> Operation:
+        """``d.setdefault(key, default)``: store ``default`` if ``key`` is absent and return the
+        stored value; one script (HSETNX + HGET), one round trip, atomic."""
+        reply = yield run_script(_SETDEFAULT, [self.key], [self._field(key), self._enc(default)])
+        return self._dec(reply)
+
+    @op
+    def pop(self, key: Any, *default: Any) -> Operation:
+        """``d.pop(key[, default])``: remove ``key`` and return its value, else ``default``, else
+        KeyError(key); one script (HGET + HDEL), one round trip, atomic."""
+        if len(default) > 1:
+            raise TypeError(f"pop expected at most 2 arguments, got {len(default) + 1}")
+        reply = yield run_script(_POP, [self.key], [self._field(key)])
+        if reply is None:
+            if default:
+                return default[0]
+            raise KeyError(key)
+        return self._dec(reply)
+
+    @op
+    def popitem(self) -> Operation:
+        """Remove and return an arbitrary ``(key, value)`` item (a Redis hash has no order to
+        take the last one from); KeyError if empty; one script, one round trip, atomic."""
+        field, value = yield run_script(_POPITEM, [self.key])
+        return self._dec(field), self._dec(value)
+
+    @op
+    def update(self, *args: Any, **kwargs: Any) -> Operation:
+        """``d.update(mapping_or_pairs, **kwargs)`` with one HSET: one round trip, atomic.
+
+        A vermilion Dict argument is read first (one more round trip).
+        """
+        encoded = yield from self._collect(args, kwargs, "update")
+        if encoded:
+            yield Call(("HSET", self.key, *(x for kv in encoded.items() for x in kv)), (self.key,))
+
+    @op
+    def clear(self) -> Operation:
+        """Remove every item (DEL); one round trip, atomic."""
+        yield Call(("DEL", self.key), (self.key,))
+
+    @op
+    def set_value(self, *args: Any, **kwargs: Any) -> Operation:
+        """Replace the whole content with a mapping or pairs (like ``dict(...)``); one script,
+        one round trip, atomic (a vermilion Dict argument is read first: one more)."""
+        encoded = yield from self._collect(args, kwargs, "Dict")
+        yield run_script(_REPLACE, [self.key], [x for kv in encoded.items() for x in kv])
+
+    @classmethod
+    def fromkeys(
+        cls,
+        iterable: Iterable[Any],
+        value: Any = None,
+        *,
+        key: str | bytes | None = None,
+        client: Any = None,
+        codec: Codec | None = None,
+    ) -> Any:
+        """A new object holding ``dict.fromkeys(iterable, value)`` (written only if ``key`` does
+        not exist yet, like every ``initial``); one round trip."""
+        return cls(dict.fromkeys(iterable, value), key=key, client=client, codec=codec)
+
+
+class DefaultDictBase(DictBase):
+    """Operations of :class:`DefaultDict`: :class:`DictBase` plus the missing-key factory."""
+
+    type_name = "DefaultDict"
+
+    def __init__(
+        self,
+        default_factory: Callable[[], Any] | None = None,
+        initial: Any = None,
+        *,
+        key: str | bytes | None = None,
+        client: Any = None,
+        codec: Codec | None = None,
+    ):
+        if default_factory is not None and not callable(default_factory):
+            raise TypeError("first argument must be callable or None")
+        self.default_factory = default_factory
+        super().__init__(initial, key=key, client=client, codec=codec)
+
+    @op
+    def getitem(self, key: Any) -> Operation:
+        """``d[key]``: one round trip (HGET) when ``key`` exists.  When it does not and
+        ``default_factory`` is set, ``default_factory()`` is called once and stored with HSETNX
+        (one more round trip, atomic): if another client stored a value first, that value is
+        returned, so racing clients all get the same stored value.  Without a factory:
+        KeyError(key).  Inside a transaction a miss is queued and returns a ``Queued``.
+        """
+        field = self._field(key)
+        reply = yield Call(("HGET", self.key, field), (self.key,), readonly=True)
+        if reply is None:
+            if self.default_factory is None:
+                raise KeyError(key)
+            value = self.default_factory()
+            reply = yield run_script(_SETDEFAULT, [self.key], [field, self._enc(value)])
+        return self._dec(reply)
+
+    @classmethod
+    def fromkeys(
+        cls,
+        iterable: Iterable[Any],
+        value: Any = None,
+        *,
+        key: str | bytes | None = None,
+        client: Any = None,
+        codec: Codec | None = None,
+    ) -> Any:
+        """A new object (``default_factory`` None) holding ``dict.fromkeys(iterable, value)``,
+        written only if ``key`` does not exist yet; one round trip."""
+        return cls(None, dict.fromkeys(iterable, value), key=key, client=client, codec=codec)
+
+
+# -- sync faces ----------------------------------------------------------------------------------
+
+
+class Dict(DictBase, SyncFace):
+    """Python's ``dict`` stored in the Redis hash at ``key``.
+
+    ``Dict({"name": "Ada"}, key="user:1")`` is the Redis hash ``user:1``.  ``initial`` (a mapping
+    or pairs) is written only if the key does not exist yet; ``d.value = {...}`` replaces the
+    content atomically.  Iteration reads HSCAN chunks (10,000 items in about 7 round trips) in
+    Redis hash order; ``keys()``/``values()``/``items()`` are one-round-trip snapshots.
+    Comparisons and ``|`` read the content once; ``|=`` is one HSET.
+    """
+
+    __hash__ = None  # type: ignore[assignment]
+
+    __getitem__ = DictBase.getitem
+    __setitem__ = DictBase.setitem
+    __delitem__ = DictBase.delitem
+    __len__ = DictBase.len
+    __contains__ = DictBase.contains
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._iterate(self._scan(False))
+
+    def iter_items(self) -> Iterator[tuple[Any, Any]]:
+        """Iterate ``(key, value)`` pairs in HSCAN chunks (not a snapshot; no repeats)."""
+        return self._iterate(self._scan(True))
+
+    def __reversed__(self) -> Iterator[Any]:
+        return reversed(list(self.keys()))
+
+    def __bool__(self) -> bool:
+        return bool(self.len())
+
+    @property
+    def value(self) -> dict[Any, Any]:
+        """The content as a plain dict (one round trip); assigning replaces it atomically."""
+        return self.copy()  # type: ignore[no-any-return]
+
+    @value.setter
+    def value(self, content: Any) -> None:
+        self.set_value(content)
+
+    def _snapshot(self) -> dict[Any, Any]:
+        return self.copy()  # type: ignore[no-any-return]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Dict):
+            return other.key == self.key or self._snapshot() == other._snapshot()
+        if isinstance(other, dict):
+            return self._snapshot() == other
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    def __or__(self, other: Any) -> Any:
+        """``d | other`` for a dict or Dict: a new plain dict (reads both once)."""
+        if isinstance(other, Dict):
+            other = other._snapshot()
+        elif not isinstance(other, dict):
+            return NotImplemented
+        merged = self.__copy__()
+        merged.update(other)
+        return merged
+
+    def __ror__(self, other: Any) -> Any:
+        if not isinstance(other, dict):
+            return NotImplemented
+        merged = self.__copy__()
+        merged.clear()
+        merged.update(other)
+        merged.update(self._snapshot())
+        return merged
+
+    def __ior__(self, other: Any) -> Dict:
+        """``d |= other``: ``update(other)``, one HSET."""
+        self.update(other)
+        return self
+
+    def __copy__(self) -> dict[Any, Any]:
+        return self.copy()  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return f"Dict({self._snapshot()!r}, key={self.key!r})"
+
+
+class DefaultDict(DefaultDictBase, Dict):
+    """``collections.defaultdict`` stored in the Redis hash at ``key``.
+
+    ``DefaultDict(list, key="groups")``: ``default_factory`` is a client-side callable (it is not
+    stored: an object re-opened from a stored reference has ``default_factory`` None).  A missing
+    key calls it once and stores the result with HSETNX, so racing clients agree on one value.
+    ``DefaultDict(List)`` gives live nested lists: ``d["a"].append(1)`` changes Redis.
+    Everything else is :class:`Dict`; ``copy()`` and ``|`` return a ``collections.defaultdict``.
+    """
+
+    __getitem__ = DefaultDictBase.getitem
+
+    @op
+    def copy(self) -> Operation:
+        """A ``collections.defaultdict`` snapshot with the same factory (HGETALL); one round
+        trip."""
+        return collections.defaultdict(self.default_factory,
+                                       self._decode_pairs((yield self._hgetall())))
+
+    def __repr__(self) -> str:
+        return f"DefaultDict({self.default_factory!r}, {dict(self._snapshot())!r}, key={self.key!r})"
+
+
+# -- asyncio faces -------------------------------------------------------------------------------
+
+
+class AsyncDict(DictBase, AsyncFace):
+    """The asyncio face of :class:`Dict`: ``await d[k]``, ``await d.setitem(k, v)``,
+    ``await d.len()``, ``await d.contains(k)``, ``async for k in d``."""
+
+    __getitem__ = DictBase.getitem
+
+    def __aiter__(self) -> Any:
+        return self._aiterate(self._scan(False))
+
+    def iter_items(self) -> Any:
+        """``async for k, v in d.iter_items()``: HSCAN chunks, no repeats, not a snapshot."""
+        return self._aiterate(self._scan(True))
+
+
+class AsyncDefaultDict(DefaultDictBase, AsyncDict):
+    """The asyncio face of :class:`DefaultDict`."""
+
+    __getitem__ = DefaultDictBase.getitem
+
+    copy = DefaultDict.copy

@@ -1,0 +1,20 @@
+-- Shared helpers for dict scripts (included with --!include dict_common).
+local function hash_or_none(key)
+  -- 'hash' or 'none'; a key of another type raises WRONGTYPE (Redis 6.2 scripts do not pass
+  -- the command's own WRONGTYPE through unchanged, so check explicitly)
+  local t = redis.call('TYPE', key)['ok']
+  if t ~= 'hash' and t ~= 'none' then
+    return nil, redis.error_reply('VM WRONGTYPE key holds a ' .. t .. ', not a hash')
+  end
+  return t, nil
+end
+
+local function hset_all(key, args, first, last)
+  -- HSET field/value pairs args[first..last] in chunks (Lua's unpack has a small stack limit)
+  local i = first
+  while i <= last do
+    local j = math.min(i + 999, last)
+    redis.call('HSET', key, unpack(args, i, j))
+    i = j + 1
+  end
+end
