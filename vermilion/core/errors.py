@@ -7,6 +7,8 @@ classes below; each carries the Redis ``key`` involved and, where known, the ``c
 
 from __future__ import annotations
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+
 
 class VermilionError(Exception):
     """Base class of every vermilion-specific error."""
@@ -32,8 +34,11 @@ class DecodeError(VermilionError, ValueError):
     """
 
 
-class ConnectionLost(VermilionError, ConnectionError):
+class ConnectionLost(VermilionError, RedisConnectionError, ConnectionError):
     """The connection broke while a command was in flight.
+
+    It is both a builtin ``ConnectionError`` and redis-py's ``ConnectionError``.  A server that
+    cannot be reached at all raises redis-py's ``ConnectionError`` (nothing was sent).
 
     For a write that is not idempotent vermilion does not resend: the write may or may not have
     been applied, and this exception says so instead of silently applying it twice.

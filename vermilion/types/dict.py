@@ -77,9 +77,12 @@ class DictBase(RedisObject):
     def _hgetall(self) -> Call:
         return Call(("HGETALL", self.key), (self.key,), readonly=True)
 
-    def _decode_pairs(self, flat: list[Any]) -> dict[Any, Any]:
+    def _decode_pairs(self, reply: Any) -> dict[Any, Any]:
+        """Decode an HGETALL reply: a flat field/value list (RESP2) or a map (RESP3)."""
         dec, opener = self._codec.decode, self._open_ref
-        return {dec(flat[i], opener): dec(flat[i + 1], opener) for i in range(0, len(flat), 2)}
+        if isinstance(reply, dict):
+            return {dec(f, opener): dec(v, opener) for f, v in reply.items()}
+        return {dec(reply[i], opener): dec(reply[i + 1], opener) for i in range(0, len(reply), 2)}
 
     def _collect(self, args: tuple[Any, ...], kwargs: dict[str, Any], name: str) -> Operation:
         """Encoded ``{field: value}`` of ``update``-style arguments; reads a vermilion Dict
@@ -288,6 +291,13 @@ class DefaultDictBase(DictBase):
             reply = yield run_script(_SETDEFAULT, [self.key], [field, self._enc(value)])
         return self._dec(reply)
 
+    @op
+    def copy(self) -> Operation:
+        """A ``collections.defaultdict`` snapshot with the same factory (HGETALL); one round
+        trip."""
+        return collections.defaultdict(self.default_factory,
+                                       self._decode_pairs((yield self._hgetall())))
+
     @classmethod
     def fromkeys(
         cls,
@@ -373,11 +383,7 @@ class Dict(DictBase, SyncFace):
     def __ror__(self, other: Any) -> Any:
         if not isinstance(other, dict):
             return NotImplemented
-        merged = self.__copy__()
-        merged.clear()
-        merged.update(other)
-        merged.update(self._snapshot())
-        return merged
+        return other | self._snapshot()
 
     def __ior__(self, other: Any) -> Dict:
         """``d |= other``: ``update(other)``, one HSET."""
@@ -403,15 +409,9 @@ class DefaultDict(DefaultDictBase, Dict):
 
     __getitem__ = DefaultDictBase.getitem
 
-    @op
-    def copy(self) -> Operation:
-        """A ``collections.defaultdict`` snapshot with the same factory (HGETALL); one round
-        trip."""
-        return collections.defaultdict(self.default_factory,
-                                       self._decode_pairs((yield self._hgetall())))
-
     def __repr__(self) -> str:
-        return f"DefaultDict({self.default_factory!r}, {dict(self._snapshot())!r}, key={self.key!r})"
+        snapshot = dict(self._snapshot())
+        return f"DefaultDict({self.default_factory!r}, {snapshot!r}, key={self.key!r})"
 
 
 # -- asyncio faces -------------------------------------------------------------------------------
@@ -435,5 +435,3 @@ class AsyncDefaultDict(DefaultDictBase, AsyncDict):
     """The asyncio face of :class:`DefaultDict`."""
 
     __getitem__ = DefaultDictBase.getitem
-
-    copy = DefaultDict.copy

@@ -1,0 +1,21 @@
+-- Shared helpers for set scripts (included with --!include set_common).
+local function check_set_types(keys)
+  -- nil if every key holds a set or nothing; else the WRONGTYPE error reply naming the key
+  for _, k in ipairs(keys) do
+    local t = redis.call('TYPE', k)['ok']
+    if t ~= 'set' and t ~= 'none' then
+      return redis.error_reply('VM WRONGTYPE key ' .. k .. ' holds a ' .. t .. ', not a set')
+    end
+  end
+  return nil
+end
+
+local function set_cmd_all(cmd, key, items, first, last)
+  -- SADD/SREM items[first..last] in chunks (Lua's unpack has a small stack limit)
+  local i = first
+  while i <= last do
+    local j = math.min(i + 999, last)
+    redis.call(cmd, key, unpack(items, i, j))
+    i = j + 1
+  end
+end
