@@ -73,7 +73,7 @@ def test_async_only_configuration_is_explained() -> None:
 
 def test_object_level_client(r: Any, vermilion_server: EmbeddedServer) -> None:
     other = redis.Redis(unix_socket_path=vermilion_server.socket_path, db=3)
-    lst = vm.List([1], key="k", client=other)
+    vm.List([1], key="k", client=other)
     assert other.llen("k") == 1 and r.llen("k") == 0
     other.flushdb()
 

@@ -69,7 +69,7 @@ class Sleep:
         self.seconds = seconds
 
 
-Request = Union[Call, list[Call], Sleep]
+Request = Union[Call, list[Call], Sleep]  # noqa: UP007 - runtime alias on 3.10
 Operation = Generator[Request, Any, Any]
 
 

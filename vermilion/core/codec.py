@@ -160,7 +160,7 @@ def _to_json(v: Any) -> Any:
         return {"$t": "model", "c": _remember(t), "v": v.model_dump(mode="json")}
     for base in (str, int, float, list, dict, tuple, set, frozenset, bytes):
         if isinstance(v, base):  # subclasses of builtins are stored as the builtin
-            return _to_json(base(v))
+            return _to_json(base(v))  # type: ignore[arg-type]
     raise TypeError(
         f"vermilion's JSON codec cannot store {t.__name__!r} values; "
         "use a dataclass, a Pydantic model, or an explicit codec (e.g. PickleCodec for trusted data)"

@@ -1,4 +1,4 @@
-"""Key policy: user keys verbatim, auxiliary keys in the same Redis Cluster slot, readable generated keys."""
+"""Key policy: user keys verbatim, auxiliary keys in the same Cluster slot, readable generated keys."""
 
 from __future__ import annotations
 

@@ -216,11 +216,11 @@ def sync_transaction(executor: SyncExecutor) -> Iterator[Transaction]:
     if _sync_tx.get() is not None:
         raise TransactionError("transactions do not nest")
     tx = Transaction(executor)
-    token = _sync_tx.set(tx)
+    token: contextvars.Token[Transaction | None] | None = _sync_tx.set(tx)
     ok = False
     try:
         yield tx
-        _sync_tx.reset(token)
+        _sync_tx.reset(token)  # type: ignore[arg-type]
         token = None
         drive_sync(tx.commit(), executor, tx.pin)
         ok = True
@@ -236,11 +236,11 @@ async def async_transaction(executor: AsyncExecutor) -> AsyncIterator[Transactio
     if _async_tx.get() is not None:
         raise TransactionError("transactions do not nest")
     tx = Transaction(executor)
-    token = _async_tx.set(tx)
+    token: contextvars.Token[Transaction | None] | None = _async_tx.set(tx)
     ok = False
     try:
         yield tx
-        _async_tx.reset(token)
+        _async_tx.reset(token)  # type: ignore[arg-type]
         token = None
         await drive_async(tx.commit(), executor, tx.pin)
         ok = True

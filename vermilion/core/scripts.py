@@ -28,7 +28,7 @@ class Script:
 
 
 def _read(package: str, name: str) -> str:
-    return resources.files(package).joinpath("lua", f"{name}.lua").read_text()
+    return resources.files(package).joinpath(f"lua/{name}.lua").read_text()
 
 
 def load_script(name: str, package: str = "vermilion.types") -> Script:

@@ -77,7 +77,7 @@ class ListBase(RedisObject):
 
     @op
     def index(self, value: Any, start: int = 0, stop: int = sys.maxsize) -> Operation:
-        """First position of ``value`` within ``[start:stop]``; ValueError if absent; one round trip."""
+        """First position of ``value`` in ``[start:stop]``; ValueError if absent; one round trip."""
         if start == 0 and stop == sys.maxsize:
             reply = yield Call(("LPOS", self.key, self._enc(value)), (self.key,), readonly=True)
         else:
@@ -259,7 +259,7 @@ class List(ListBase, SyncFace):
     def value(self, values: Iterable[Any]) -> None:
         self.set_value(values)
 
-    def __iadd__(self, values: Iterable[Any]) -> List:
+    def __iadd__(self, values: Iterable[Any]) -> List:  # type: ignore[misc]
         self.extend(values)
         return self
 

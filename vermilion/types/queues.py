@@ -84,18 +84,18 @@ class _QueueCore(RedisObject):
     def _item_args(self, item: Any) -> list[Any]:
         return [self._enc(item)]
 
-    def _push(self, items: Iterable[Any], maxsize: int = 0, only_new: bool = False) -> Operation:
-        """Run the put script; returns the number added, or -1 when full."""
-        args: list[Any] = []
-        for item in items:
-            args.extend(self._item_args(item))
+    def _push(self, args: list[Any], maxsize: int = 0, only_new: bool = False) -> Operation:
+        """Run the put script on encoded item arguments; returns the number added, or -1 when
+        the queue is full."""
         header = [self._kind, "1" if self._counted else "0", maxsize, "1" if only_new else "0"]
         return (yield run_script(_PUT, self._put_keys(), header + args))
 
     def _init_op(self, initial: Any) -> Operation:
-        items = list(initial)
-        if items:
-            yield from self._push(items, 0, only_new=True)
+        args: list[Any] = []
+        for item in initial:
+            args.extend(self._item_args(item))
+        if args:
+            yield from self._push(args, 0, only_new=True)
 
     def _size_call(self) -> Call:
         cmd = "ZCARD" if self._kind == "zset" else "LLEN"
@@ -213,10 +213,9 @@ class _BoundedQueueBase(_QueueCore):
         super().__init__(initial, key=key, client=client, codec=codec)
 
     def _put(self, item: Any, block: bool, timeout: float | None) -> Operation:
-        args = self._item_args(item)  # bad items fail before any round trip
-        del args
+        args = self._item_args(item)
         if not self.maxsize > 0:
-            yield from self._push([item])
+            yield from self._push(args)
             return None
         deadline = None
         if block and timeout is not None:
@@ -225,7 +224,7 @@ class _BoundedQueueBase(_QueueCore):
             deadline = time.monotonic() + timeout
         delay = POLL_FIRST
         while True:
-            added = yield from self._push([item], self.maxsize)
+            added = yield from self._push(args, self.maxsize)
             if added >= 0:
                 return None
             if not block:
@@ -373,30 +372,34 @@ class SimpleQueueBase(_QueueCore):
 
 
 # -- sync faces ---------------------------------------------------------------------------------
-class _SyncQueueMixin(SyncFace):
+class _SyncQueueMixin:
+    key: str
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(key={self.key!r})"
 
 
 class _SyncBoundedMixin(_SyncQueueMixin):
+    unfinished: Any
+
     @property
     def unfinished_tasks(self) -> int:
         """Tasks put and not yet marked done (one round trip), like ``queue.Queue``'s."""
-        return self.unfinished()  # type: ignore[attr-defined, no-any-return]
+        return self.unfinished()  # type: ignore[no-any-return]
 
 
-class Queue(QueueBase, _SyncBoundedMixin):
+class Queue(QueueBase, _SyncBoundedMixin, SyncFace):
     """``queue.Queue`` (FIFO) stored in the Redis list at ``key``, shared between processes.
 
     ``Queue(maxsize=0, *, key=None, client=None, codec=None, initial=None)``.
     """
 
 
-class LifoQueue(LifoQueueBase, _SyncBoundedMixin):
+class LifoQueue(LifoQueueBase, _SyncBoundedMixin, SyncFace):
     """``queue.LifoQueue`` stored in the Redis list at ``key`` (the tail is the top)."""
 
 
-class PriorityQueue(PriorityQueueBase, _SyncBoundedMixin):
+class PriorityQueue(PriorityQueueBase, _SyncBoundedMixin, SyncFace):
     """``queue.PriorityQueue`` stored in the Redis sorted set at ``key``.
 
     Items are ``(priority, data)`` tuples (or bare numbers); the priority must be a real number
@@ -407,17 +410,17 @@ class PriorityQueue(PriorityQueueBase, _SyncBoundedMixin):
     """
 
 
-class SetQueue(SetQueueBase, _SyncBoundedMixin):
+class SetQueue(SetQueueBase, _SyncBoundedMixin, SyncFace):
     """A FIFO queue of unique values (list ``key`` + set ``{key}:set``): putting a value that is
     already queued does nothing (no unfinished task is added); once fetched it can be put again.
     """
 
 
-class LifoSetQueue(LifoSetQueueBase, _SyncBoundedMixin):
+class LifoSetQueue(LifoSetQueueBase, _SyncBoundedMixin, SyncFace):
     """A LIFO queue of unique values (list ``key`` + set ``{key}:set``); see :class:`SetQueue`."""
 
 
-class SimpleQueue(SimpleQueueBase, _SyncQueueMixin):
+class SimpleQueue(SimpleQueueBase, _SyncQueueMixin, SyncFace):
     """``queue.SimpleQueue`` stored in the Redis list at ``key``.
 
     ``SimpleQueue(*, key=None, client=None, codec=None, initial=None)``.
