@@ -47,6 +47,7 @@ class Case:
     builders: dict[str, Builder]
     note: str = ""
     bulk: bool = False  # iteration / bulk operations (pottery target is >= 3x)
+    max_repeats: int | None = None  # cap for very slow peers (pottery list iteration)
 
 
 @dataclass
@@ -150,6 +151,10 @@ def run_case(
         if impl is not None:
             impls[lib] = impl
     res = Result(case, n)
+    if case.max_repeats is not None:
+        repeats = min(repeats, case.max_repeats)
+    if case.bulk:
+        check_ops = min(check_ops, 2)
     for lib, impl in impls.items():
         res.checks[lib] = check(impl, min(check_ops, n))  # also loads scripts: the warm-up
         _time_once(impl, min(n, max(1, n // 10)))  # warm-up proper

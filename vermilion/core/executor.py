@@ -11,6 +11,7 @@ A ``MOVED`` reply (cluster topology changed; nothing ran) refreshes the slot map
 
 from __future__ import annotations
 
+import os
 import queue
 from collections.abc import Sequence
 from typing import Any
@@ -117,17 +118,34 @@ class SyncExecutor(_SlotRouting):
     def __init__(self, client: Any):
         self.client = client
         self.is_cluster = isinstance(client, RedisCluster)
+        self._free: dict[int, list[Any]] = {}
+        self._pid = os.getpid()
+
+    def _pool(self, keys: Sequence[str]) -> Any:
+        if not self.is_cluster:
+            return self.client.connection_pool
+        self.slot_of(keys)
+        node = self.client.get_node_from_key(keys[0]) if keys else self.client.get_random_node()
+        return self.client.get_redis_connection(node).connection_pool
 
     def _acquire(self, keys: Sequence[str]) -> tuple[Any, Any]:
-        if not self.is_cluster:
-            pool = self.client.connection_pool
-        else:
-            self.slot_of(keys)
-            node = (
-                self.client.get_node_from_key(keys[0]) if keys else self.client.get_random_node()
-            )
-            pool = self.client.get_redis_connection(node).connection_pool
-        return pool.get_connection(), pool
+        if os.getpid() != self._pid:  # forked: the parent's sockets are not ours
+            self._free, self._pid = {}, os.getpid()
+        pool = self._pool(keys)
+        free = self._free.setdefault(id(pool), [])
+        try:
+            conn = free.pop()
+        except IndexError:
+            conn = pool.connection_class(**pool.connection_kwargs)
+        try:
+            conn.connect()
+            stale = conn.can_read()  # unread data or a closed socket: start afresh
+        except (rexc.ConnectionError, rexc.TimeoutError, OSError):
+            stale = True
+        if stale:
+            conn.disconnect()
+            conn.connect()
+        return conn, free
 
     def _roundtrip(self, conn: Any, calls: Sequence[Call], use_sha: bool) -> list[Any]:
         conn.send_packed_command(conn.pack_commands([c.wire(use_sha) for c in calls]))
@@ -165,7 +183,7 @@ class SyncExecutor(_SlotRouting):
                 raise _lost(exc, calls) from exc
             finally:
                 if pool is not None:
-                    pool.release(conn)
+                    pool.append(conn)
             if use_sha and len(calls) == 1 and _is_noscript(replies[0]):
                 use_sha = False  # the script did not run: resend its source
                 continue
@@ -183,7 +201,7 @@ class SyncExecutor(_SlotRouting):
             return
         if broken:
             pin.conn.disconnect()
-        pin.owner.release(pin.conn)
+        pin.owner.append(pin.conn)
         pin.conn = pin.owner = None
 
 
@@ -193,11 +211,24 @@ class AsyncExecutor(_SlotRouting):
     def __init__(self, client: Any):
         self.client = client
         self.is_cluster = isinstance(client, AsyncRedisCluster)
+        self._free: list[Any] = []
 
     async def _acquire(self, keys: Sequence[str]) -> tuple[Any, Any]:
         if not self.is_cluster:
             pool = self.client.connection_pool
-            return await pool.get_connection(), pool
+            free = self._free
+            try:
+                conn = free.pop()
+            except IndexError:
+                conn = pool.connection_class(**pool.connection_kwargs)
+            try:
+                stale = not conn.is_connected or await conn.can_read()
+            except (rexc.ConnectionError, rexc.TimeoutError, OSError):
+                stale = True
+            if stale:
+                await conn.disconnect()
+                await conn.connect()
+            return conn, free
         if self.client._initialize:
             await self.client.initialize()
         self.slot_of(keys)
@@ -212,7 +243,7 @@ class AsyncExecutor(_SlotRouting):
         if self.is_cluster:
             owner.release(conn)
         else:
-            await owner.release(conn)
+            owner.append(conn)
 
     async def _roundtrip(self, conn: Any, calls: Sequence[Call], use_sha: bool) -> list[Any]:
         if not conn.is_connected:

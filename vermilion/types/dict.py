@@ -17,6 +17,8 @@ Differences from ``dict`` that come from living in Redis:
   "dictionary changed size during iteration"; keys are never yielded twice.
 * Keys that are equal in Python but of different types (``1``, ``1.0``, ``True``) are distinct
   keys here, because a key is stored with its type.
+* ``update`` is atomic: bad input (an unhashable key, a malformed pair) raises before anything
+  is written, where ``dict.update`` keeps the pairs before the bad one.
 * Values are copies: ``d[k].append(x)`` on a plain list value changes nothing in Redis.  Store a
   vermilion object (``d[k] = List()``, or ``DefaultDict(List)``) to get a live nested container.
 """

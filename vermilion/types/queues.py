@@ -313,7 +313,7 @@ class PriorityQueueBase(_BoundedQueueBase):
 
     def _item_args(self, item: Any) -> list[Any]:
         priority = item[0] if isinstance(item, (tuple, list)) and item else item
-        if isinstance(priority, bool) or not isinstance(priority, numbers.Real):
+        if not isinstance(priority, numbers.Real):
             raise TypeError(
                 "PriorityQueue items must be real numbers or (priority, data) tuples whose "
                 f"priority is a real number, not {type(item).__name__} {item!r}"

@@ -77,7 +77,8 @@ class SetBase(RedisObject):
         """Split operands into keys usable server-side and groups of encoded members.
 
         Plain iterables are encoded first (errors before any I/O); Sets of this client that live
-        in another Cluster slot are read with SMEMBERS (one round trip each).
+        in another Cluster slot are read with SMEMBERS (one round trip each); an asyncio Set
+        operand whose ``initial`` is still pending gets it written first (one round trip).
         """
         keys: list[str] = []
         groups: list[list[bytes]] = []
@@ -87,6 +88,10 @@ class SetBase(RedisObject):
                 (keys if self._colocated(o.key) else remote).append(o.key)
             else:
                 groups.append(self._encode_all(o))
+        for o in others:  # an asyncio operand whose ``initial`` is not written yet
+            if isinstance(o, SetBase) and o._init_pending is not None:
+                pending, o._init_pending = o._init_pending, None
+                yield from pending
         for k in remote:
             groups.append(list((yield Call(("SMEMBERS", k), (k,), readonly=True))))
         return keys, groups

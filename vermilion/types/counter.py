@@ -1,0 +1,497 @@
+"""``MultiSet``: ``collections.Counter`` backed by a Redis sorted set.
+
+Each element is a sorted-set member (encoded by the object's codec, so elements keep their Python
+types) whose score is its count: ``ZINCRBY`` increments atomically, ``most_common`` is a single
+``ZREVRANGE``, and other clients read the counts with ``ZRANGE key 0 -1 WITHSCORES``.
+
+Differences from ``Counter``, all deliberate:
+
+* counts are integers (``TypeError`` otherwise) stored as Redis scores (doubles): exact within
+  ``±2**53`` (``OverflowError`` when setting a count beyond that);
+* ties in :meth:`most_common` (and the order of ``copy``/``keys``/``items``) come in descending
+  byte order of the encoded elements (a sorted set keeps no insertion order); ``Counter`` keeps
+  first-inserted first;
+* like ``Counter``, zero and negative counts are kept by ``setitem``/``update``/``subtract`` and
+  dropped by the in-place operators ``+= -= |= &=``.
+
+Every method is one round trip unless its docstring says otherwise and every mutation is atomic
+(a single command or one Lua script).  ``c[k] += 1`` works (a read then a write: two round trips,
+not atomic); :meth:`incr` is the atomic one-round-trip form.
+"""
+
+from __future__ import annotations
+
+import collections.abc
+import operator
+from collections import Counter
+from collections.abc import Generator, Iterator, Mapping
+from typing import Any
+
+from ..core.base import AsyncFace, RedisObject, SyncFace, op
+from ..core.calls import Call, Operation, run_script
+from ..core.scripts import load_script
+from ._container import check_hashable
+
+_INIT = load_script("counter_init")
+_REPLACE = load_script("counter_replace")
+_APPLY = load_script("counter_apply")
+_TOTAL = load_script("counter_total")
+_POP = load_script("counter_pop")
+
+CHUNK = 2500  # ZSCAN COUNT while iterating
+MAX_COUNT = 2**53
+_MISSING: Any = object()
+
+
+def _check_count(count: Any) -> int:
+    try:
+        n = operator.index(count)
+    except TypeError:
+        raise TypeError(
+            f"MultiSet counts must be integers, not {type(count).__name__}"
+        ) from None
+    if not -MAX_COUNT <= n <= MAX_COUNT:
+        raise OverflowError("MultiSet counts must be within ±2**53 (Redis scores are doubles)")
+    return n
+
+
+def _score(raw: Any) -> int:
+    """A Redis score reply (b'3', b'1e+17', 3.0) as an int."""
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return int(float(raw))
+
+
+def _pairs(reply: list[Any]) -> list[tuple[bytes, int]]:
+    """``ZRANGE ... WITHSCORES`` reply (flat in RESP2, nested in RESP3) as (member, count)."""
+    if reply and isinstance(reply[0], (list, tuple)):
+        return [(m, _score(s)) for m, s in reply]
+    return [(reply[i], _score(reply[i + 1])) for i in range(0, len(reply), 2)]
+
+
+def _flush_initial(other: Any) -> Operation:
+    """Write the pending ``initial`` of an asyncio operand first (one round trip, if any)."""
+    if isinstance(other, RedisObject) and other._init_pending is not None:
+        pending, other._init_pending = other._init_pending, None
+        yield from pending
+
+
+class MultiSetBase(RedisObject):
+    """Operations of :class:`MultiSet`, shared by the sync and asyncio faces."""
+
+    type_name = "MultiSet"
+
+    def _init_op(self, initial: Any) -> Operation:
+        counts = self._plain_counts(initial)
+        if counts:
+            yield run_script(_INIT, [self.key], self._zadd_args(counts))
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _enc_elem(self, elem: Any) -> bytes:
+        check_hashable(elem)
+        return self._enc(elem)
+
+    def _plain_counts(self, iterable: Any, sign: int = 1) -> dict[bytes, int]:
+        """Encoded element -> count for a mapping (its counts) or an iterable (occurrences)."""
+        out: dict[bytes, int] = {}
+        if iterable is None:
+            return out
+        if isinstance(iterable, Mapping):
+            for elem, count in iterable.items():
+                k = self._enc_elem(elem)
+                out[k] = out.get(k, 0) + sign * _check_count(count)
+        else:
+            for elem in iterable:
+                k = self._enc_elem(elem)
+                out[k] = out.get(k, 0) + sign
+        return out
+
+    @staticmethod
+    def _zadd_args(counts: dict[bytes, int]) -> list[Any]:
+        args: list[Any] = []
+        for member, count in counts.items():
+            args += (count, member)
+        return args
+
+    def _same_store(self, other: Any) -> bool:
+        return (isinstance(other, MultiSetBase) and other._client is self._client
+                and other._codec is self._codec)
+
+    def _colocated(self, key: str) -> bool:
+        ex = self._executor
+        if not getattr(ex, "is_cluster", False):
+            return True
+        return bool(ex.client.keyslot(key) == ex.client.keyslot(self.key))
+
+    def _range(self, key: str | None = None) -> Call:
+        k = key or self.key
+        return Call(("ZREVRANGE", k, 0, -1, "WITHSCORES"), (k,), readonly=True)
+
+    def _operand(
+        self, other: Any, sign: int = 1, items: bool = False
+    ) -> Generator[Any, Any, tuple[str | None, dict[bytes, int]]]:
+        """A co-located MultiSet's key, or the encoded counts of ``other`` (a MultiSet in another
+        slot is read: one round trip).  ``items=True``: ``other`` must offer ``.items()`` (the
+        in-place operators), as ``Counter`` requires."""
+        yield from _flush_initial(other)
+        if self._same_store(other):
+            if self._colocated(other.key):
+                return other.key, {}
+            pairs = _pairs((yield self._range(other.key)))
+            return None, {m: sign * c for m, c in pairs}
+        if items and not isinstance(other, Mapping):
+            other = dict(other.items())  # AttributeError for non-mappings, like Counter
+        return None, self._plain_counts(other, sign)
+
+    def _counter(self, pairs: list[tuple[bytes, int]]) -> Counter[Any]:
+        dec = self._dec
+        return Counter({dec(m): c for m, c in pairs})
+
+    # -- reading -----------------------------------------------------------------------------
+    @op
+    def getitem(self, elem: Any) -> Operation:
+        """``counter[elem]`` (ZSCORE); 0 for missing elements, never KeyError; one round trip."""
+        reply = yield Call(("ZSCORE", self.key, self._enc_elem(elem)), (self.key,), readonly=True)
+        return 0 if reply is None else _score(reply)
+
+    @op
+    def get(self, elem: Any, default: Any = None) -> Operation:
+        """``counter.get(elem, default)`` (ZSCORE); one round trip."""
+        reply = yield Call(("ZSCORE", self.key, self._enc_elem(elem)), (self.key,), readonly=True)
+        return default if reply is None else _score(reply)
+
+    @op
+    def len(self) -> Operation:
+        """Number of distinct elements (ZCARD); one round trip."""
+        return (yield Call(("ZCARD", self.key), (self.key,), readonly=True))
+
+    @op
+    def contains(self, elem: Any) -> Operation:
+        """``elem in counter`` (ZSCORE; true for zero counts too); one round trip."""
+        reply = yield Call(("ZSCORE", self.key, self._enc_elem(elem)), (self.key,), readonly=True)
+        return reply is not None
+
+    def _most_common(self, n: int | None = None) -> Operation:
+        if n is None:
+            reply = yield self._range()
+        else:
+            n = operator.index(n)
+            if n <= 0:
+                return []
+            reply = yield Call(("ZREVRANGE", self.key, 0, n - 1, "WITHSCORES"), (self.key,),
+                               readonly=True)
+        dec = self._dec
+        return [(dec(m), c) for m, c in _pairs(reply)]
+
+    @op
+    def most_common(self, n: int | None = None) -> Operation:
+        """``[(elem, count), ...]`` by decreasing count (ZREVRANGE); one round trip.
+
+        Ties come in descending byte order of the encoded elements (``Counter``: insertion order).
+        """
+        return (yield from self._most_common(n))
+
+    @op
+    def copy(self) -> Operation:
+        """A plain ``collections.Counter`` snapshot (ZREVRANGE WITHSCORES); one round trip."""
+        return self._counter(_pairs((yield self._range())))
+
+    @op
+    def keys(self) -> Operation:
+        """A list of the elements (snapshot, most common first); one round trip."""
+        return [e for e, _ in (yield from self._most_common())]
+
+    @op
+    def values(self) -> Operation:
+        """A list of the counts (snapshot, largest first); one round trip."""
+        return [c for _, c in (yield from self._most_common())]
+
+    @op
+    def items(self) -> Operation:
+        """A list of ``(elem, count)`` pairs (snapshot, most common first); one round trip."""
+        return (yield from self._most_common())
+
+    @op
+    def total(self) -> Operation:
+        """Sum of the counts (``Counter.total``); one script, one round trip."""
+        return _score((yield run_script(_TOTAL, [self.key], readonly=True)))
+
+    def _chunk(self, state: tuple[bytes, set[bytes]] | None) -> Operation:
+        cursor, seen = state if state is not None else (b"0", set())
+        nxt, raw = yield Call(("ZSCAN", self.key, cursor, "COUNT", CHUNK), (self.key,),
+                              readonly=True)
+        fresh = [(m, c) for m, c in _pairs(raw) if m not in seen]
+        seen.update(m for m, _ in fresh)
+        dec = self._dec
+        done = nxt in (b"0", 0, "0")
+        return [(dec(m), c) for m, c in fresh], None if done else (nxt, seen)
+
+    @op
+    def _with(self, other: Any) -> Operation:
+        """``(self.copy(), Counter(other))`` in one round trip (two when ``other`` is a MultiSet
+        in another Cluster slot)."""
+        yield from _flush_initial(other)
+        if self._same_store(other) and self._colocated(other.key):
+            both = yield [self._range(), self._range(other.key)]
+            return self._counter(_pairs(both[0])), self._counter(_pairs(both[1]))
+        if isinstance(other, MultiSetBase):
+            if self._same_store(other):  # another Cluster slot: read it first
+                theirs: Any = self._counter(_pairs((yield self._range(other.key))))
+            else:  # another client or codec: its own round trip (sync faces)
+                theirs = other.copy()
+                if not isinstance(theirs, Counter):
+                    theirs.close()
+                    raise TypeError("compare with `await other.copy()` for another client")
+            mine = yield self._range()
+            return self._counter(_pairs(mine)), theirs
+        mine = yield self._range()
+        return self._counter(_pairs(mine)), other
+
+    # -- writing -----------------------------------------------------------------------------
+    @op
+    def setitem(self, elem: Any, count: int) -> Operation:
+        """``counter[elem] = count`` (ZADD); one round trip, atomic.  Zero/negative counts are
+        kept, as in ``Counter``."""
+        n = _check_count(count)
+        yield Call(("ZADD", self.key, n, self._enc_elem(elem)), (self.key,))
+
+    @op
+    def delitem(self, elem: Any) -> Operation:
+        """``del counter[elem]`` (ZREM); missing elements are ignored, as in ``Counter``."""
+        yield Call(("ZREM", self.key, self._enc_elem(elem)), (self.key,))
+
+    @op
+    def incr(self, elem: Any, n: int = 1) -> Operation:
+        """Add ``n`` to ``elem``'s count and return the new count (ZINCRBY); one round trip,
+        atomic."""
+        reply = yield Call(("ZINCRBY", self.key, _check_count(n), self._enc_elem(elem)),
+                           (self.key,))
+        return _score(reply)
+
+    @op
+    def pop(self, elem: Any, default: Any = _MISSING) -> Operation:
+        """Remove ``elem`` and return its count; KeyError(elem) if absent and no default; one
+        script, atomic."""
+        reply = yield run_script(_POP, [self.key], [self._enc_elem(elem)])
+        if reply is None:
+            if default is _MISSING:
+                raise KeyError(elem)
+            return default
+        return _score(reply)
+
+    @op
+    def clear(self) -> Operation:
+        """Remove every element (DEL); one round trip."""
+        yield Call(("DEL", self.key), (self.key,))
+
+    def _apply(self, how: str, keep: bool, other: Any, sign: int = 1,
+               kwds: Mapping[str, Any] | None = None, items: bool = False) -> Operation:
+        key, counts = yield from self._operand(other, sign, items)
+        if kwds:
+            for k, v in self._plain_counts(kwds, sign).items():
+                counts[k] = counts.get(k, 0) + v
+        if key is None and not counts and not keep and how == "sum":
+            return None
+        yield run_script(
+            _APPLY, [self.key] if key is None else [self.key, key],
+            [how, "1" if keep else "0", sign, *self._zadd_args(counts)],
+        )
+        return None
+
+    @op
+    def update(self, iterable: Any = None, /, **kwds: int) -> Operation:
+        """Add counts from a mapping, or count the elements of an iterable (``Counter.update``).
+
+        One script, atomic (ZINCRBY per element; ZUNIONSTORE for a MultiSet in the same slot;
+        one more round trip to read a MultiSet in another slot).
+        """
+        return (yield from self._apply("sum", False, iterable, 1, kwds))
+
+    @op
+    def subtract(self, iterable: Any = None, /, **kwds: int) -> Operation:
+        """Subtract counts (``Counter.subtract``; counts may go to zero or below).  One script,
+        atomic (one more round trip to read a MultiSet in another slot)."""
+        return (yield from self._apply("sum", False, iterable, -1, kwds))
+
+    @op
+    def iadd(self, other: Any) -> Operation:
+        """``counter += other`` then drop non-positive counts; one script, atomic."""
+        return (yield from self._apply("sum", True, other, 1, items=True))
+
+    @op
+    def isub(self, other: Any) -> Operation:
+        """``counter -= other`` then drop non-positive counts; one script, atomic."""
+        return (yield from self._apply("sum", True, other, -1, items=True))
+
+    @op
+    def ior(self, other: Any) -> Operation:
+        """``counter |= other`` (maximum of counts, non-positive dropped); one script, atomic."""
+        return (yield from self._apply("max", True, other, items=True))
+
+    @op
+    def iand(self, other: Any) -> Operation:
+        """``counter &= other`` (minimum of counts, non-positive dropped); one script, atomic."""
+        return (yield from self._apply("min", True, other, items=True))
+
+    @op
+    def set_value(self, counts: Any) -> Operation:
+        """Replace every count atomically (one script); ``counts`` as for ``Counter(...)``."""
+        yield run_script(_REPLACE, [self.key], self._zadd_args(self._plain_counts(counts)))
+
+
+_COUNTERS = (Counter, MultiSetBase)
+
+
+class MultiSet(MultiSetBase, SyncFace):
+    """``collections.Counter`` stored in the Redis sorted set at ``key`` (element -> count).
+
+    ``MultiSet("abracadabra", key="letters")``; ``initial`` (an iterable or a mapping, as for
+    ``Counter``) is written only if the key does not exist yet.  ``+ - & |`` and unary ``+ -``
+    return plain ``Counter`` objects; ``+= -= &= |=`` mutate atomically.  Iteration reads ZSCAN
+    chunks of ~2,500 elements.  Registered as a ``collections.abc.Mapping`` so
+    ``Counter(multiset)`` copies counts, but that costs one round trip per element
+    (``dict.update`` reads keys one by one): use :meth:`copy` instead.
+    """
+
+    __hash__ = None  # type: ignore[assignment]
+
+    __getitem__ = MultiSetBase.getitem
+    __setitem__ = MultiSetBase.setitem
+    __delitem__ = MultiSetBase.delitem
+    __len__ = MultiSetBase.len
+    __contains__ = MultiSetBase.contains
+
+    def __iter__(self) -> Iterator[Any]:
+        return (e for e, _ in self._iterate(self._chunk))
+
+    def elements(self) -> Iterator[Any]:
+        """Each element repeated by its count (counts below one ignored), like
+        ``Counter.elements``; ZSCAN chunks."""
+        for e, c in self._iterate(self._chunk):
+            for _ in range(c):
+                yield e
+
+    def __bool__(self) -> bool:
+        return bool(self.len())
+
+    @property
+    def value(self) -> Counter[Any]:
+        """The counts as a plain Counter (one round trip); assigning replaces them atomically."""
+        return self.copy()  # type: ignore[no-any-return]
+
+    @value.setter
+    def value(self, counts: Any) -> None:
+        self.set_value(counts)
+
+    def __copy__(self) -> Counter[Any]:
+        return self.copy()  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return f"MultiSet({dict(self.most_common())!r}, key={self.key!r})"
+
+    # -- arithmetic returning plain Counters ---------------------------------------------------
+    def _binary(self, other: Any, fn: Any) -> Any:
+        if not isinstance(other, _COUNTERS):
+            return NotImplemented
+        mine, theirs = self._with(other)
+        return fn(mine, theirs)
+
+    def __add__(self, other: Any) -> Any:
+        return self._binary(other, operator.add)
+
+    def __sub__(self, other: Any) -> Any:
+        return self._binary(other, operator.sub)
+
+    def __or__(self, other: Any) -> Any:
+        return self._binary(other, operator.or_)
+
+    def __and__(self, other: Any) -> Any:
+        return self._binary(other, operator.and_)
+
+    def __radd__(self, other: Any) -> Any:
+        return other + self.copy() if isinstance(other, Counter) else NotImplemented
+
+    def __rsub__(self, other: Any) -> Any:
+        return other - self.copy() if isinstance(other, Counter) else NotImplemented
+
+    def __ror__(self, other: Any) -> Any:
+        return other | self.copy() if isinstance(other, Counter) else NotImplemented
+
+    def __rand__(self, other: Any) -> Any:
+        return other & self.copy() if isinstance(other, Counter) else NotImplemented
+
+    def __pos__(self) -> Counter[Any]:
+        return +self.copy()  # type: ignore[no-any-return]
+
+    def __neg__(self) -> Counter[Any]:
+        return -self.copy()  # type: ignore[no-any-return]
+
+    # -- in place, atomic ----------------------------------------------------------------------
+    def __iadd__(self, other: Any) -> MultiSet:
+        self.iadd(other)
+        return self
+
+    def __isub__(self, other: Any) -> MultiSet:
+        self.isub(other)
+        return self
+
+    def __ior__(self, other: Any) -> MultiSet:
+        self.ior(other)
+        return self
+
+    def __iand__(self, other: Any) -> MultiSet:
+        self.iand(other)
+        return self
+
+    # -- comparisons (Counter semantics: missing elements count as zero) ----------------------
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, MultiSetBase) and other.key == self.key:
+            return True
+        if not isinstance(other, (dict, MultiSetBase)):
+            return NotImplemented
+        mine, theirs = self._with(other)
+        return bool(mine == theirs)
+
+    def __ne__(self, other: object) -> bool:
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    def _compare(self, other: Any, fn: Any) -> Any:
+        if not isinstance(other, _COUNTERS):
+            return NotImplemented
+        mine, theirs = self._with(other)
+        return fn(mine, theirs)
+
+    def __le__(self, other: Any) -> Any:
+        return self._compare(other, operator.le)
+
+    def __lt__(self, other: Any) -> Any:
+        return self._compare(other, operator.lt)
+
+    def __ge__(self, other: Any) -> Any:
+        return self._compare(other, operator.ge)
+
+    def __gt__(self, other: Any) -> Any:
+        return self._compare(other, operator.gt)
+
+
+collections.abc.Mapping.register(MultiSet)
+
+
+class AsyncMultiSet(MultiSetBase, AsyncFace):
+    """The asyncio face of :class:`MultiSet`: ``await c.incr(x)``, ``await c[x]``,
+    ``await c.most_common(3)``, ``await c.len()``, ``async for elem in c``,
+    ``async for elem in c.elements()``."""
+
+    __getitem__ = MultiSetBase.getitem
+
+    async def __aiter__(self) -> Any:
+        async for e, _ in self._aiterate(self._chunk):
+            yield e
+
+    async def elements(self) -> Any:
+        """Each element repeated by its count (counts below one ignored); ZSCAN chunks."""
+        async for e, c in self._aiterate(self._chunk):
+            for _ in range(c):
+                yield e

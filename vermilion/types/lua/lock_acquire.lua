@@ -1,0 +1,9 @@
+-- Lock.acquire attempt.  KEYS[1] lock; ARGV: token, lease ms.
+-- Returns 0 when acquired, else the holder's remaining lease in ms (a bound for waiting).
+--!include lock_common
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 0 end
+local err = wrong_type(KEYS[1], 'string', 'lock')
+if err then return redis.error_reply(err) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 1 then return tonumber(ARGV[2]) end
+return ttl

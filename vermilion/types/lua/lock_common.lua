@@ -1,0 +1,25 @@
+-- Shared helpers for lock scripts (included with --!include lock_common).
+-- wrong_type(key, want, what): an error message if `key` holds a type other than `want`.
+local function wrong_type(key, want, what)
+  local t = redis.call('TYPE', key)['ok']
+  if t ~= 'none' and t ~= want then
+    return 'VM WRONGTYPE key holds a ' .. t .. ', not a ' .. what
+  end
+  return nil
+end
+
+-- Push `n` wake-up signals onto the list `sig` (kept short) and let it expire after `ttl` ms.
+local function signal(sig, n, ttl)
+  if n <= 0 then return end
+  if n > 1000 then n = 1000 end
+  local items = {}
+  for i = 1, n do items[i] = '1' end
+  redis.call('RPUSH', sig, unpack(items))
+  redis.call('LTRIM', sig, -1000, -1)
+  redis.call('PEXPIRE', sig, ttl)
+end
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end

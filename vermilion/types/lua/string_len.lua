@@ -1,0 +1,7 @@
+-- Number of code points of the UTF-8 string at KEYS[1] (0 if missing).
+--!include string_common
+local v, err = get_string(KEYS[1])
+if err then return err end
+if not v then return 0 end
+local n = utf8_index(v)
+return n
