@@ -227,12 +227,41 @@ def test_iteration_is_batched(r: Any) -> None:
     assert r.round_trips.count == 1
 
 
-def test_sort_is_two_round_trips(r: Any) -> None:
-    lst = vm.List([3, 2, 1])
+def test_sort_round_trips(r: Any) -> None:
+    lst = vm.List([3, 2, 1.5, -(2**53)])
     lst.sort()
     r.round_trips.reset()
     lst.sort(reverse=True)
+    assert r.round_trips.count == 1  # numbers sort inside Redis
+    assert lst.copy() == [3, 2, 1.5, -(2**53)]
+    words = vm.List(["b", "a", "é", "Z", ""])
+    words.sort()
+    r.round_trips.reset()
+    words.sort()
+    assert r.round_trips.count == 1 and words.copy() == ["", "Z", "a", "b", "é"]
+    r.round_trips.reset()
+    lst.sort(key=abs)  # a key function runs in Python: read + compare-and-replace
     assert r.round_trips.count == 2
+
+
+@pytest.mark.parametrize("data", [
+    [1.0, 1, True, 0], [2**60, 2**60 + 1, 1], ["b", 1], [(2, 1), (1, 2)], [1, 1.0, 1, 0.5],
+    ["a\u0000", "a", "\U0001f600", "\uffff"], [float("inf"), 1], [],
+])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_sort_matches_python(r: Any, data: list[Any], reverse: bool) -> None:
+    lst = vm.List(data)
+    expected = list(data)
+    try:
+        expected.sort(reverse=reverse)
+    except TypeError:
+        with pytest.raises(TypeError):
+            lst.sort(reverse=reverse)
+        assert lst.copy() == data
+        return
+    lst.sort(reverse=reverse)
+    got = lst.copy()
+    assert got == expected and [type(x) for x in got] == [type(x) for x in expected]
 
 
 # -- differential: vermilion List vs list ------------------------------------------------------

@@ -23,13 +23,14 @@ from .core.errors import (
     WrongTypeError,
 )
 from .core.runner import Queued
+from .types.dict import DefaultDict, Dict
 from .types.list import List
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BytesCodec", "Codec", "ConfigurationError", "ConnectionLost", "CrossSlotError",
-    "DecodeError", "JsonCodec", "List", "LockNotOwnedError", "PickleCodec", "Queued",
+    "DecodeError", "DefaultDict", "Dict", "JsonCodec", "List", "LockNotOwnedError", "PickleCodec", "Queued",
     "RedisObject", "Ref", "ScriptError", "ServerNotFound", "StrCodec", "TransactionConflict",
     "TransactionError", "VermilionError", "WrongTypeError", "configure", "register",
     "transaction",

@@ -9,6 +9,8 @@ An object created with ``initial`` writes it on its first await (``l = await Lis
 from __future__ import annotations
 
 from .core.base import async_transaction_for as transaction
+from .types.dict import AsyncDefaultDict as DefaultDict
+from .types.dict import AsyncDict as Dict
 from .types.list import AsyncList as List
 
-__all__ = ["List", "transaction"]
+__all__ = ["DefaultDict", "Dict", "List", "transaction"]

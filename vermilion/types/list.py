@@ -14,6 +14,7 @@ from typing import Any
 
 from ..core.base import AsyncFace, RedisObject, SyncFace, op
 from ..core.calls import Call, Operation, run_script
+from ..core.codec import JsonCodec
 from ..core.scripts import load_script
 from ._container import as_index, slice_args, tombstone
 
@@ -28,6 +29,7 @@ _INDEX = load_script("list_index")
 _REVERSE = load_script("list_reverse")
 _IMUL = load_script("list_imul")
 _CAS_REPLACE = load_script("list_cas_replace")
+_SORT = load_script("list_sort")
 
 CHUNK = 2500  # items per LRANGE while iterating: 10,000 items in 5 round trips
 
@@ -161,12 +163,17 @@ class ListBase(RedisObject):
 
     @op(tx=False)
     def sort(self, *, key: Any = None, reverse: bool = False) -> Operation:
-        """Sort in place with Python's ordering (``key`` and ``reverse`` as ``list.sort``).
+        """Sort in place with Python's ordering (``key`` and ``reverse`` as ``list.sort``), atomic.
 
-        Two round trips: the items are read, sorted in Python (so ``key`` functions and Python's
-        comparison rules apply, TypeError included), and written back by a script that checks
-        nothing changed in between; on a concurrent change it starts over.  Atomic.
+        Without ``key``, a list of only numbers (|n| <= 2**53) or only strings sorts inside Redis
+        in one round trip.  Otherwise (a ``key`` function, mixed or other types) it takes two:
+        the items are read and sorted in Python (so Python's comparison rules apply, TypeError
+        included), then written back by a script that checks nothing changed in between; on a
+        concurrent change it starts over.
         """
+        if key is None and isinstance(self._codec, JsonCodec):
+            if (yield run_script(_SORT, [self.key], ["1" if reverse else "0"])):
+                return None
         while True:
             raw = yield self._range()
             items = self._dec_all(raw)
