@@ -74,3 +74,12 @@ async def test_async_cluster(arc: Any) -> None:
         await a.append(1)
         await b.append(2)
     assert await a.copy() == [1] and await b.copy() == [2]
+
+
+def test_transaction_read_then_write_in_another_slot(rc: Any) -> None:
+    a, b = vm.List([1], key="alpha"), vm.List(key="beta")
+    with pytest.raises(vm.CrossSlotError):
+        with vm.transaction(rc):
+            n = len(a)
+            b.append(n)
+    assert b.copy() == []

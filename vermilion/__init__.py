@@ -35,3 +35,5 @@ __all__ = [
     "TransactionError", "VermilionError", "WrongTypeError", "configure", "register",
     "transaction",
 ]
+
+from . import aio  # noqa: E402 - the asyncio face, as vermilion.aio

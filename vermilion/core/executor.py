@@ -67,11 +67,12 @@ def _is_noscript(reply: Any) -> bool:
 class Pin:
     """A connection reserved for one transaction; filled on first use, released at its end."""
 
-    __slots__ = ("conn", "owner")
+    __slots__ = ("conn", "owner", "key")
 
     def __init__(self) -> None:
         self.conn: Any = None
         self.owner: Any = None
+        self.key: str | None = None  # the first key used: on Cluster every other must share its slot
 
 
 def _flatten(calls: Sequence[Call]) -> list[str]:
@@ -168,9 +169,11 @@ class SyncExecutor(_SlotRouting):
         replies: list[Any] = []
         for attempt in range(3):
             if pin is not None:
+                if pin.key is None and keys:
+                    pin.key = keys[0]
+                self.slot_of([pin.key, *keys] if pin.key is not None else keys)
                 if pin.conn is None:
                     pin.conn, pin.owner = self._acquire(keys)
-                self.slot_of(keys)
                 conn, pool = pin.conn, None
             else:
                 conn, pool = self._acquire(keys)
@@ -265,9 +268,11 @@ class AsyncExecutor(_SlotRouting):
         replies: list[Any] = []
         for attempt in range(3):
             if pin is not None:
+                if pin.key is None and keys:
+                    pin.key = keys[0]
+                self.slot_of([pin.key, *keys] if pin.key is not None else keys)
                 if pin.conn is None:
                     pin.conn, pin.owner = await self._acquire(keys)
-                self.slot_of(keys)
                 conn, owner = pin.conn, None
             else:
                 conn, owner = await self._acquire(keys)
