@@ -12,5 +12,14 @@ from .core.base import async_transaction_for as transaction
 from .types.dict import AsyncDefaultDict as DefaultDict
 from .types.dict import AsyncDict as Dict
 from .types.list import AsyncList as List
+from .types.queues import AsyncLifoQueue as LifoQueue
+from .types.queues import AsyncLifoSetQueue as LifoSetQueue
+from .types.queues import AsyncPriorityQueue as PriorityQueue
+from .types.queues import AsyncQueue as Queue
+from .types.queues import AsyncSetQueue as SetQueue
+from .types.queues import AsyncSimpleQueue as SimpleQueue
 
-__all__ = ["DefaultDict", "Dict", "List", "transaction"]
+__all__ = [
+    "DefaultDict", "Dict", "LifoQueue", "LifoSetQueue", "List", "PriorityQueue", "Queue",
+    "SetQueue", "SimpleQueue", "transaction",
+]

@@ -27,7 +27,7 @@ if kind == 'zset' then len = redis.call('ZCARD', key) else len = redis.call('LLE
 local added = 0
 if kind == 'list' then
   local n = #ARGV - 4
-  if maxsize > 0 and len + n > maxsize + 1 then return -1 end
+  if maxsize > 0 and len + n > maxsize then return -1 end
   local i = 5
   while i <= #ARGV do
     local j = math.min(i + 999, #ARGV)
@@ -50,7 +50,7 @@ else
     if maxsize > 0 and len >= maxsize then return -1 end
     local seq = redis.call('INCR', aux)
     -- fixed-width sequence prefix: equal scores pop in insertion order, equal values all kept
-    redis.call('ZADD', key, ARGV[i], string.format("%016x", 0) .. ARGV[i + 1])
+    redis.call('ZADD', key, ARGV[i], string.format('%016x', seq) .. ARGV[i + 1])
     len = len + 1
     added = added + 1
   end
