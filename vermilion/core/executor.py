@@ -50,7 +50,8 @@ def translate(exc: Exception, call: Call) -> Exception:
         if name == "WRONGTYPE":
             return WrongTypeError(f"{text} (key {key!r})", key=key, command=call.name)
         return ScriptError(f"{name}: {text}", key=key, command=call.name)
-    if msg.startswith("WRONGTYPE"):
+    if msg.startswith("WRONGTYPE") or "WRONGTYPE Operation against a key" in msg:
+        # Redis 7 passes a script's WRONGTYPE through; Redis 6.2 wraps it in "ERR Error running"
         return WrongTypeError(
             f"key {key!r} holds a Redis type that {call.name} cannot work on", key=key,
             command=call.name,
