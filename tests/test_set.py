@@ -175,7 +175,7 @@ def test_operators_need_sets(r: Any) -> None:
     with pytest.raises(TypeError, match="unsupported operand"):
         s &= [1]  # type: ignore[misc]
     with pytest.raises(TypeError):
-        s <= [1]  # type: ignore[operator]
+        s <= [1]  # type: ignore[operator]  # noqa: B015
     assert (s == [1, 2]) is False
     assert s != [1, 2]
 

@@ -23,16 +23,18 @@ from .core.errors import (
     WrongTypeError,
 )
 from .core.runner import Queued
+from .types.counter import MultiSet
 from .types.dict import DefaultDict, Dict
 from .types.list import List
 from .types.queues import LifoQueue, LifoSetQueue, PriorityQueue, Queue, SetQueue, SimpleQueue
+from .types.set import Set
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BytesCodec", "Codec", "ConfigurationError", "ConnectionLost", "CrossSlotError",
-    "DecodeError", "DefaultDict", "Dict", "LifoQueue", "LifoSetQueue", "PriorityQueue", "Queue",
-    "SetQueue", "SimpleQueue", "JsonCodec", "List", "LockNotOwnedError", "PickleCodec", "Queued",
+    "DecodeError", "DefaultDict", "Dict", "LifoQueue", "LifoSetQueue", "MultiSet", "PriorityQueue", "Queue",
+    "Set", "SetQueue", "SimpleQueue", "JsonCodec", "List", "LockNotOwnedError", "PickleCodec", "Queued",
     "RedisObject", "Ref", "ScriptError", "ServerNotFound", "StrCodec", "TransactionConflict",
     "TransactionError", "VermilionError", "WrongTypeError", "configure", "register",
     "transaction",

@@ -9,6 +9,7 @@ An object created with ``initial`` writes it on its first await (``l = await Lis
 from __future__ import annotations
 
 from .core.base import async_transaction_for as transaction
+from .types.counter import AsyncMultiSet as MultiSet
 from .types.dict import AsyncDefaultDict as DefaultDict
 from .types.dict import AsyncDict as Dict
 from .types.list import AsyncList as List
@@ -18,8 +19,9 @@ from .types.queues import AsyncPriorityQueue as PriorityQueue
 from .types.queues import AsyncQueue as Queue
 from .types.queues import AsyncSetQueue as SetQueue
 from .types.queues import AsyncSimpleQueue as SimpleQueue
+from .types.set import AsyncSet as Set
 
 __all__ = [
-    "DefaultDict", "Dict", "LifoQueue", "LifoSetQueue", "List", "PriorityQueue", "Queue",
-    "SetQueue", "SimpleQueue", "transaction",
+    "DefaultDict", "Dict", "LifoQueue", "LifoSetQueue", "List", "MultiSet", "PriorityQueue",
+    "Queue", "Set", "SetQueue", "SimpleQueue", "transaction",
 ]

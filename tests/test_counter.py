@@ -1,0 +1,381 @@
+"""MultiSet: semantics of ``collections.Counter``, round trips, cluster, differential machine."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+import vermilion as vm
+from vermilion.types.counter import AsyncMultiSet, MultiSet
+
+
+def test_redis_sees_a_sorted_set_of_counts(r: Any) -> None:
+    c = MultiSet("abracadabra", key="letters")
+    assert r.type("letters") == b"zset"
+    assert r.zscore("letters", '"a"') == 5.0
+    assert c.copy() == Counter("abracadabra")
+    assert MultiSet("zzz", key="letters").copy() == Counter("abracadabra")  # initial not rewritten
+
+
+def test_elements_keep_types(r: Any) -> None:
+    data = {1: 2, "1": 3, (1, 2): 1, frozenset({1}): 4, None: 1, 2.5: 1}
+    c = MultiSet(data)
+    assert c.copy() == Counter(data)
+    assert c[(1, 2)] == 1 and c[frozenset({1})] == 4 and c[1] == 2 and c["1"] == 3
+    assert {type(k) for k in c} == {type(k) for k in data}
+
+
+def test_getitem_setitem_delitem(r: Any) -> None:
+    c = MultiSet(key="c")
+    assert c["missing"] == 0 and "missing" not in c and len(c) == 0 and not c
+    c["a"] = 3
+    c["b"] = 0
+    c["n"] = -2
+    assert c["a"] == 3 and "b" in c and c["n"] == -2 and len(c) == 3 and c
+    c["a"] += 1
+    assert c["a"] == 4
+    del c["a"]
+    del c["never"]  # Counter ignores missing elements
+    assert "a" not in c
+    assert c.get("b") == 0 and c.get("zz") is None and c.get("zz", 7) == 7
+    assert c.pop("n") == -2 and c.pop("zz", None) is None
+    with pytest.raises(KeyError) as info:
+        c.pop(("t", 1))
+    assert info.value.args == (("t", 1),)
+    c.clear()
+    assert not r.exists("c")
+
+
+def test_bad_input(r: Any) -> None:
+    c = MultiSet({"a": 1})
+    r.round_trips.reset()
+    with pytest.raises(TypeError, match="unhashable type: 'list'"):
+        c[[1]]
+    with pytest.raises(TypeError, match="unhashable type: 'dict'"):
+        c.update([{}])
+    with pytest.raises(TypeError, match="unhashable type: 'set'"):
+        {1} in c  # noqa: B015
+    with pytest.raises(TypeError, match="counts must be integers"):
+        c["a"] = 1.5
+    with pytest.raises(TypeError, match="counts must be integers"):
+        c.update({"a": "x"})
+    with pytest.raises(OverflowError):
+        c["a"] = 2**60
+    with pytest.raises(AttributeError, match="'list' object has no attribute 'items'"):
+        c += [1]  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        c.most_common("x")  # type: ignore[arg-type]
+    assert r.round_trips.count == 0
+    with pytest.raises(TypeError, match="unsupported operand"):
+        c + {"a": 1}  # type: ignore[operator]
+    assert c.copy() == Counter(a=1)
+
+
+def test_update_subtract_incr(r: Any) -> None:
+    c = MultiSet("aab", key="u")
+    c.update("abc")
+    c.update({"a": 10, "z": 0}, b=2)
+    c.update()
+    model = Counter("aab")
+    model.update("abc")
+    model.update({"a": 10, "z": 0}, b=2)
+    assert c.copy() == model and "z" in c
+    c.subtract({"a": 20, "q": 1})
+    c.subtract("b")
+    model.subtract({"a": 20, "q": 1})
+    model.subtract("b")
+    assert c.copy() == model and c["a"] < 0 and c["q"] == -1
+    assert c.incr("a") == model["a"] + 1
+    assert c.incr("new", 5) == 5 and c.incr("new", -7) == -2
+    assert c.total() == sum(model.values()) + 1 - 2
+
+
+def test_most_common_and_views(r: Any) -> None:
+    c = MultiSet({"x": 5, "y": 3, "z": 3, "w": 1, "v": 0, "n": -1})
+    mc = c.most_common()
+    assert [n for _, n in mc] == [5, 3, 3, 1, 0, -1]
+    assert mc[0] == ("x", 5) and set(mc[1:3]) == {("y", 3), ("z", 3)}
+    assert mc[1:3] == [("z", 3), ("y", 3)]  # documented tie order: descending encoded bytes
+    assert c.most_common(2) == mc[:2]
+    assert c.most_common(0) == [] and c.most_common(-1) == [] and c.most_common(100) == mc
+    assert c.keys() == [e for e, _ in mc] and c.values() == [n for _, n in mc]
+    assert c.items() == mc
+    assert sorted(c) == sorted("xyzwvn")
+    assert sorted(c.elements()) == sorted("xxxxxyyyzzzw")
+    assert c.total() == 11
+    assert MultiSet().most_common() == [] and MultiSet().total() == 0
+
+
+def test_arithmetic_returns_counters(r: Any) -> None:
+    a_data = Counter(a=3, b=1, c=-2, d=0)
+    b_data = Counter(a=1, b=4, e=2, c=1)
+    a, b = MultiSet(a_data, key="a"), MultiSet(b_data, key="b")
+    for other in (b_data, b):
+        assert a + other == a_data + b_data
+        assert a - other == a_data - b_data
+        assert a | other == a_data | b_data
+        assert a & other == a_data & b_data
+        assert type(a + other) is Counter
+    assert b_data + a == b_data + a_data and b_data - a == b_data - a_data
+    assert b_data | a == b_data | a_data and b_data & a == b_data & a_data
+    assert +a == +a_data and -a == -a_data
+    r.round_trips.reset()
+    a + b  # noqa: B018
+    assert r.round_trips.count == 1
+
+
+@pytest.mark.parametrize("op", ["__iadd__", "__isub__", "__ior__", "__iand__"])
+@pytest.mark.parametrize("kind", ["counter", "dict", "multiset"])
+def test_inplace_operators_are_counter_semantics(r: Any, op: str, kind: str) -> None:
+    mine = Counter(a=3, b=1, c=-2, d=0, f=2)
+    theirs = Counter(a=1, b=4, e=2, c=1, f=-5, g=0)
+    real = MultiSet(mine, key="{x}:mine")
+    other: Any = {"counter": theirs, "dict": dict(theirs),
+                  "multiset": MultiSet(theirs, key="{x}:theirs")}[kind]
+    model = Counter(mine)
+    model = getattr(model, op)(theirs)  # a dict operand counts as a Counter (missing = 0)
+    res = getattr(real, op)(other)
+    assert res is real
+    assert real.copy() == model
+    assert all(n > 0 for n in real.values())
+    if kind == "multiset":
+        assert other.copy() == theirs
+
+
+def test_equality(r: Any) -> None:
+    c = MultiSet({"a": 1, "b": 0})
+    assert c == Counter(a=1)  # Counter: missing counts as zero
+    assert c == Counter(a=1, b=0) and c != Counter(a=2)
+    assert c == {"a": 1, "b": 0} and c != {"a": 1}  # dict equality for plain dicts
+    assert c == MultiSet({"a": 1}) and c == c
+    assert (c == [1]) is False
+    assert Counter(a=1) == c
+    assert c <= Counter(a=1, z=3) and c < Counter(a=2) and not c > Counter(a=1)
+
+
+def test_value_repr_copy(r: Any) -> None:
+    c = MultiSet("aab", key="v")
+    assert repr(c) == "MultiSet({'a': 2, 'b': 1}, key='v')"
+    assert type(c.copy()) is Counter
+    c.value = "xyz"
+    assert c.value == Counter("xyz")
+    assert Counter(c) == Counter("xyz")  # registered as a Mapping
+    import copy as copymod
+
+    assert copymod.copy(c) == Counter("xyz")
+
+
+def test_round_trips(r: Any) -> None:
+    c = MultiSet("hello", key="c")
+    c.update({"h": 1})
+    c += Counter(q=1)
+    c.total()
+    c.pop("q")
+    ops = [lambda: c["l"], lambda: c.__setitem__("x", 3), lambda: c.incr("x"),
+           lambda: c.most_common(), lambda: c.most_common(2), lambda: c.update("hello" * 100),
+           lambda: c.subtract({"l": 1}), lambda: "h" in c, lambda: len(c), lambda: c.copy(),
+           lambda: c.total(), lambda: c.iadd(Counter(o=1)), lambda: c.iand({"l": 1}),
+           lambda: c.pop("l"), lambda: c.__delitem__("h"), lambda: c.items()]
+    for fn in ops:
+        r.round_trips.reset()
+        fn()
+        assert r.round_trips.count == 1
+
+
+def test_iteration_in_chunks(r: Any) -> None:
+    c = MultiSet({f"e{i}": i % 3 for i in range(10_000)})
+    r.round_trips.reset()
+    keys = list(c)
+    assert r.round_trips.count <= 10
+    assert sorted(keys) == sorted(f"e{i}" for i in range(10_000))
+    r.round_trips.reset()
+    assert sum(1 for _ in c.elements()) == sum(i % 3 for i in range(10_000))
+    assert r.round_trips.count <= 10
+
+
+def test_wrong_type(r: Any) -> None:
+    r.set("str", "x")
+    r.sadd("aset", "x")
+    c = MultiSet(key="str")
+    for call in (lambda: c["a"], lambda: c.__setitem__("a", 1), lambda: c.update("ab"),
+                 lambda: c.most_common(), lambda: c.total(), lambda: c.incr("a"),
+                 lambda: list(c), lambda: c.pop("a", 0), lambda: c.iadd({"a": 1})):
+        with pytest.raises(vm.WrongTypeError) as info:
+            call()
+        assert "str" in str(info.value)
+    with pytest.raises(vm.WrongTypeError, match="str"):
+        MultiSet("a", key="str")
+    good = MultiSet("a", key="good")
+    with pytest.raises(vm.WrongTypeError, match="aset"):
+        good.update(MultiSet(key="aset"))
+    assert good.copy() == Counter("a") and r.get("str") == b"x"
+
+
+# -- differential ---------------------------------------------------------------------------
+
+elems = st.one_of(st.sampled_from(["a", "b", "c"]), st.integers(0, 3), st.just((1, 2)))
+counts = st.integers(-3, 5)
+mappings = st.dictionaries(elems, counts, max_size=4)
+
+
+def same(f_model: Any, f_real: Any) -> None:
+    try:
+        expected: Any = ("ok", f_model())
+    except Exception as exc:  # noqa: BLE001
+        expected = ("err", type(exc), exc.args)
+    try:
+        got: Any = ("ok", f_real())
+    except Exception as exc:  # noqa: BLE001
+        got = ("err", type(exc), exc.args)
+    assert got == expected
+
+
+class CounterMachine(RuleBasedStateMachine):
+    @initialize(init=mappings)
+    def setup(self, init: dict[Any, int]) -> None:
+        self.model = Counter(init)
+        self.real = MultiSet(init)
+
+    @rule(e=elems, n=counts)
+    def setitem(self, e: Any, n: int) -> None:
+        self.model[e] = n
+        self.real[e] = n
+
+    @rule(e=elems)
+    def getitem_contains(self, e: Any) -> None:
+        assert self.real[e] == self.model[e]
+        assert (e in self.real) == (e in self.model)
+
+    @rule(e=elems)
+    def delitem(self, e: Any) -> None:
+        del self.model[e]
+        del self.real[e]
+
+    @rule(e=elems, n=counts)
+    def incr(self, e: Any, n: int) -> None:
+        self.model[e] += n
+        assert self.real.incr(e, n) == self.model[e]
+
+    @rule(it=st.one_of(mappings, st.lists(elems, max_size=5)), sub=st.booleans())
+    def update_subtract(self, it: Any, sub: bool) -> None:
+        name = "subtract" if sub else "update"
+        getattr(self.model, name)(it)
+        getattr(self.real, name)(it)
+
+    @rule(other=mappings, op=st.sampled_from(["+", "-", "|", "&"]), inplace=st.booleans())
+    def arithmetic(self, other: dict[Any, int], op: str, inplace: bool) -> None:
+        fn = {"+": "add", "-": "sub", "|": "or", "&": "and"}[op]
+        if inplace:
+            self.model = getattr(self.model, f"__i{fn}__")(Counter(other))
+            getattr(self.real, f"__i{fn}__")(Counter(other))
+        else:
+            expected = getattr(self.model, f"__{fn}__")(Counter(other))
+            assert getattr(self.real, f"__{fn}__")(Counter(other)) == expected
+
+    @rule(n=st.one_of(st.none(), st.integers(-1, 5)))
+    def most_common(self, n: int | None) -> None:
+        got = self.real.most_common(n)
+        expected = self.model.most_common(n)
+        assert [c for _, c in got] == [c for _, c in expected]
+        everything = dict(self.model.items())
+        assert all(everything[e] == c for e, c in got)  # ties may be ordered differently
+        assert len({e for e, _ in got}) == len(got)
+
+    @rule(e=elems)
+    def pop(self, e: Any) -> None:
+        same(lambda: self.model.pop(e), lambda: self.real.pop(e))
+
+    @invariant()
+    def same_state(self) -> None:
+        if hasattr(self, "real"):
+            assert dict(self.real.copy()) == dict(self.model)
+            assert self.real.total() == self.model.total()
+            assert len(self.real) == len(self.model)
+            assert sorted(map(repr, self.real.elements())) == sorted(
+                map(repr, self.model.elements()))
+
+
+@pytest.fixture
+def counter_machine(r: Any) -> Any:
+    return CounterMachine
+
+
+def test_counter_differential(counter_machine: Any) -> None:
+    from hypothesis.stateful import run_state_machine_as_test
+
+    run_state_machine_as_test(
+        counter_machine, settings=settings(max_examples=40, stateful_step_count=30, deadline=None)
+    )
+
+
+# -- asyncio --------------------------------------------------------------------------------
+
+async def test_async_multiset(ar: Any) -> None:
+    c = AsyncMultiSet("aab", key="c")
+    await c
+    assert await c.incr("a") == 3
+    assert await c["a"] == 3 and await c.getitem("zz") == 0
+    await c.setitem("q", 4)
+    assert await c.contains("q") and await c.len() == 3
+    assert await c.most_common(1) == [("q", 4)]
+    assert sorted([x async for x in c]) == ["a", "b", "q"]
+    assert sorted([x async for x in c.elements()]) == sorted("aaabqqqq")
+    other = AsyncMultiSet({"a": 1}, key="other")
+    await c.iadd(other)
+    assert await c.copy() == Counter(a=4, b=1, q=4)
+    await c.update("b")
+    assert await c.total() == 10
+    assert await AsyncMultiSet("zzz", key="c").copy() == Counter(a=4, b=2, q=4)
+    ar.round_trips.reset()
+    await c.incr("b")
+    await c.update({"a": 1})
+    assert ar.round_trips.count == 2
+
+
+async def test_async_wrong_type(ar: Any) -> None:
+    await ar.set("str", "x")
+    with pytest.raises(vm.WrongTypeError, match="str"):
+        await AsyncMultiSet(key="str").incr("a")
+
+
+# -- cluster --------------------------------------------------------------------------------
+
+@pytest.mark.cluster
+def test_cluster_multisets_in_different_slots(rc: Any) -> None:
+    a, b = MultiSet("aab", key="alpha"), MultiSet("bcc", key="beta")
+    assert rc.keyslot("alpha") != rc.keyslot("beta")
+    assert a + b == Counter("aabbcc") and a - b == Counter("aa")
+    a.update(b)
+    assert a.copy() == Counter("aabbcc")
+    a -= b
+    assert a.copy() == Counter("aab") and a == Counter("aab")
+    a |= b
+    assert a.copy() == Counter("aabcc")
+    assert b.copy() == Counter("bcc")
+
+
+@pytest.mark.cluster
+def test_cluster_multisets_in_one_slot(rc: Any) -> None:
+    a, b = MultiSet("aab", key="{c}:a"), MultiSet("bcc", key="{c}:b")
+    a.update(b)
+    assert a.copy() == Counter("aabbcc")
+    a &= b
+    assert a.copy() == Counter("bcc")
+    assert a.most_common(1) == [("c", 2)] and a.total() == 3
+    with vm.transaction(rc):
+        a.incr("z")
+        b.subtract("b")
+    assert a["z"] == 1 and b["b"] == 0
+
+
+@pytest.mark.cluster
+async def test_cluster_async_multiset(arc: Any) -> None:
+    c = AsyncMultiSet("abc", key="many")
+    assert await c.total() == 3
+    await c.incr("a", 2)
+    assert await c.most_common(1) == [("a", 3)]
