@@ -24,16 +24,20 @@ from .core.errors import (
 )
 from .core.runner import Queued
 from .types.counter import MultiSet
+from .types.deque import Deque
 from .types.dict import DefaultDict, Dict
 from .types.list import List
+from .types.numbers import Float, Int
 from .types.queues import LifoQueue, LifoSetQueue, PriorityQueue, Queue, SetQueue, SimpleQueue
 from .types.set import Set
+from .types.strings import ImmutableString, String
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BytesCodec", "Codec", "ConfigurationError", "ConnectionLost", "CrossSlotError",
-    "DecodeError", "DefaultDict", "Dict", "LifoQueue", "LifoSetQueue", "MultiSet", "PriorityQueue", "Queue",
+    "DecodeError", "DefaultDict", "Deque", "Dict", "Float", "ImmutableString", "Int",
+    "String", "LifoQueue", "LifoSetQueue", "MultiSet", "PriorityQueue", "Queue",
     "Set", "SetQueue", "SimpleQueue", "JsonCodec", "List", "LockNotOwnedError", "PickleCodec", "Queued",
     "RedisObject", "Ref", "ScriptError", "ServerNotFound", "StrCodec", "TransactionConflict",
     "TransactionError", "VermilionError", "WrongTypeError", "configure", "register",

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from .core.base import async_transaction_for as transaction
 from .types.counter import AsyncMultiSet as MultiSet
+from .types.deque import AsyncDeque as Deque
 from .types.dict import AsyncDefaultDict as DefaultDict
 from .types.dict import AsyncDict as Dict
 from .types.list import AsyncList as List
+from .types.numbers import AsyncFloat as Float
+from .types.numbers import AsyncInt as Int
 from .types.queues import AsyncLifoQueue as LifoQueue
 from .types.queues import AsyncLifoSetQueue as LifoSetQueue
 from .types.queues import AsyncPriorityQueue as PriorityQueue
@@ -20,8 +23,10 @@ from .types.queues import AsyncQueue as Queue
 from .types.queues import AsyncSetQueue as SetQueue
 from .types.queues import AsyncSimpleQueue as SimpleQueue
 from .types.set import AsyncSet as Set
+from .types.strings import AsyncImmutableString as ImmutableString
+from .types.strings import AsyncString as String
 
 __all__ = [
-    "DefaultDict", "Dict", "LifoQueue", "LifoSetQueue", "List", "MultiSet", "PriorityQueue",
+    "DefaultDict", "Deque", "Dict", "Float", "ImmutableString", "Int", "String", "LifoQueue", "LifoSetQueue", "List", "MultiSet", "PriorityQueue",
     "Queue", "Set", "SetQueue", "SimpleQueue", "transaction",
 ]

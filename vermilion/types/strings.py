@@ -280,7 +280,7 @@ class _SyncStringFace(SyncFace):
     def value(self, value: str) -> None:
         self.set(_plain(value))
 
-    def __add__(self, other: Any) -> str:
+    def __add__(self, other: Any) -> Any:
         if not isinstance(other, (str, StringBase)):
             return NotImplemented
         return self.get() + _plain(other)  # type: ignore[no-any-return]
@@ -290,7 +290,7 @@ class _SyncStringFace(SyncFace):
             return NotImplemented
         return other + self.get()  # type: ignore[no-any-return]
 
-    def __mul__(self, n: Any) -> str:
+    def __mul__(self, n: Any) -> Any:
         return self.get() * n  # type: ignore[no-any-return]
 
     __rmul__ = __mul__
