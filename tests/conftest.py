@@ -29,9 +29,9 @@ def r(redis_client: Any) -> Any:
 
 
 @pytest.fixture
-async def ar(async_redis_client: Any) -> Any:
-    """The asyncio twin of ``r``."""
-    vermilion.configure(client=async_redis_client)
+async def ar(async_redis_client: Any, vermilion_server: Any) -> Any:
+    """The asyncio twin of ``r`` (the sync face, if used, goes to the same server)."""
+    vermilion.configure(client=async_redis_client, url=vermilion_server.url)
     return async_redis_client
 
 

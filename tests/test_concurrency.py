@@ -50,7 +50,7 @@ def _list_set_worker(url: str, n: int, out: Any) -> None:
     lst, s = vm.List(key="l"), vm.Set(key="s")
     for i in range(200):
         lst.append((n, i))
-        lst.insert(0, (n, -i))
+        lst.insert(0, (n, -i - 1))
         s.add((n, i))
     out.put(n)
 

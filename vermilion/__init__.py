@@ -6,6 +6,7 @@ asyncio (``vermilion.aio``), on a single Redis or Redis Cluster.
 
 from __future__ import annotations
 
+from . import aio  # the asyncio face, reachable as vermilion.aio
 from .core.base import RedisObject, transaction
 from .core.codec import BytesCodec, Codec, JsonCodec, PickleCodec, Ref, StrCodec, register
 from .core.config import configure
@@ -27,6 +28,16 @@ from .types.counter import MultiSet
 from .types.deque import Deque
 from .types.dict import DefaultDict, Dict
 from .types.list import List
+from .types.locks import (
+    Barrier,
+    BoundedSemaphore,
+    BrokenBarrierError,
+    Condition,
+    Event,
+    Lock,
+    RLock,
+    Semaphore,
+)
 from .types.numbers import Float, Int
 from .types.queues import LifoQueue, LifoSetQueue, PriorityQueue, Queue, SetQueue, SimpleQueue
 from .types.set import Set
@@ -35,13 +46,20 @@ from .types.strings import ImmutableString, String
 __version__ = "0.1.0"
 
 __all__ = [
-    "BytesCodec", "Codec", "ConfigurationError", "ConnectionLost", "CrossSlotError",
-    "DecodeError", "DefaultDict", "Deque", "Dict", "Float", "ImmutableString", "Int",
-    "String", "LifoQueue", "LifoSetQueue", "MultiSet", "PriorityQueue", "Queue",
-    "Set", "SetQueue", "SimpleQueue", "JsonCodec", "List", "LockNotOwnedError", "PickleCodec", "Queued",
-    "RedisObject", "Ref", "ScriptError", "ServerNotFound", "StrCodec", "TransactionConflict",
-    "TransactionError", "VermilionError", "WrongTypeError", "configure", "register",
-    "transaction",
+    # containers
+    "Deque", "DefaultDict", "Dict", "Float", "ImmutableString", "Int", "List", "MultiSet", "Set",
+    "String",
+    # queues
+    "LifoQueue", "LifoSetQueue", "PriorityQueue", "Queue", "SetQueue", "SimpleQueue",
+    # synchronisation
+    "Barrier", "BoundedSemaphore", "BrokenBarrierError", "Condition", "Event", "Lock", "RLock",
+    "Semaphore",
+    # core
+    "Queued", "RedisObject", "aio", "configure", "register", "transaction",
+    # codecs
+    "BytesCodec", "Codec", "JsonCodec", "PickleCodec", "Ref", "StrCodec",
+    # errors
+    "ConfigurationError", "ConnectionLost", "CrossSlotError", "DecodeError", "LockNotOwnedError",
+    "ScriptError", "ServerNotFound", "TransactionConflict", "TransactionError", "VermilionError",
+    "WrongTypeError",
 ]
-
-from . import aio  # noqa: E402 - the asyncio face, as vermilion.aio

@@ -2,8 +2,9 @@
 
 ``l = vermilion.aio.List(key="tasks"); await l.append("d"); async for x in l: ...``.
 Operations that Python spells as dunders returning plain values have named coroutines here:
-``await l.len()``, ``await l.contains(x)``, ``await l.setitem(i, v)``, ``await l.copy()``.
-An object created with ``initial`` writes it on its first await (``l = await List([...])``).
+``await l.len()``, ``await l.contains(x)``, ``await l.setitem(i, v)``, ``await l.copy()``;
+``await l[i]`` works.  An object created with ``initial`` writes it on its first await
+(``l = await List([...], key="k")`` or its first operation).  Locks: ``async with lock:``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,13 @@ from .types.deque import AsyncDeque as Deque
 from .types.dict import AsyncDefaultDict as DefaultDict
 from .types.dict import AsyncDict as Dict
 from .types.list import AsyncList as List
+from .types.locks import AsyncBarrier as Barrier
+from .types.locks import AsyncBoundedSemaphore as BoundedSemaphore
+from .types.locks import AsyncCondition as Condition
+from .types.locks import AsyncEvent as Event
+from .types.locks import AsyncLock as Lock
+from .types.locks import AsyncRLock as RLock
+from .types.locks import AsyncSemaphore as Semaphore
 from .types.numbers import AsyncFloat as Float
 from .types.numbers import AsyncInt as Int
 from .types.queues import AsyncLifoQueue as LifoQueue
@@ -27,6 +35,8 @@ from .types.strings import AsyncImmutableString as ImmutableString
 from .types.strings import AsyncString as String
 
 __all__ = [
-    "DefaultDict", "Deque", "Dict", "Float", "ImmutableString", "Int", "String", "LifoQueue", "LifoSetQueue", "List", "MultiSet", "PriorityQueue",
-    "Queue", "Set", "SetQueue", "SimpleQueue", "transaction",
+    "Barrier", "BoundedSemaphore", "Condition", "Deque", "DefaultDict", "Dict", "Event", "Float",
+    "ImmutableString", "Int", "LifoQueue", "LifoSetQueue", "List", "Lock", "MultiSet",
+    "PriorityQueue", "Queue", "RLock", "Semaphore", "Set", "SetQueue", "SimpleQueue", "String",
+    "transaction",
 ]

@@ -210,7 +210,7 @@ class LocalCluster:
         clients = [redis.Redis(port=node.port) for node in self.nodes]
         for i, c in enumerate(clients):
             hi = 16383 if i == n - 1 else (i + 1) * per - 1
-            c.execute_command("CLUSTER ADDSLOTSRANGE", i * per, hi)
+            c.execute_command("CLUSTER ADDSLOTS", *range(i * per, hi + 1))  # 6.2 has no RANGE
         for c in clients[1:]:
             c.execute_command("CLUSTER MEET", "127.0.0.1", self.nodes[0].port)
         deadline = time.monotonic() + 30

@@ -8,14 +8,16 @@ local function wrong_type(key, want, what)
   return nil
 end
 
--- Push `n` wake-up signals onto the list `sig` (kept short) and let it expire after `ttl` ms.
-local function signal(sig, n, ttl)
+-- Push `n` wake-up signals onto the list `sig`, keep at most `cap` (one per permit: stale
+-- signals only cost a waiter one extra attempt), and let it expire after `ttl` ms.
+local function signal(sig, n, ttl, cap)
+  if cap > 1000 then cap = 1000 end
+  if n > cap then n = cap end
   if n <= 0 then return end
-  if n > 1000 then n = 1000 end
   local items = {}
   for i = 1, n do items[i] = '1' end
   redis.call('RPUSH', sig, unpack(items))
-  redis.call('LTRIM', sig, -1000, -1)
+  redis.call('LTRIM', sig, -cap, -1)
   redis.call('PEXPIRE', sig, ttl)
 end
 

@@ -7,5 +7,5 @@ local v = redis.call('GET', KEYS[1])
 if not v then return 0 end
 if v ~= ARGV[1] then return -1 end
 redis.call('DEL', KEYS[1])
-signal(KEYS[2], 1, tonumber(ARGV[2]))
+signal(KEYS[2], 1, tonumber(ARGV[2]), 1)
 return 1

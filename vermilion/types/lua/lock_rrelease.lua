@@ -20,7 +20,7 @@ else
 end
 if count <= 0 then
   redis.call('DEL', key)
-  signal(KEYS[2], 1, tonumber(ARGV[2]))
+  signal(KEYS[2], 1, tonumber(ARGV[2]), 1)
 else
   redis.call('HSET', key, 'count', count)
 end
