@@ -96,19 +96,92 @@ def test_update_subtract_incr(r: Any) -> None:
 
 
 def test_most_common_and_views(r: Any) -> None:
-    c = MultiSet({"x": 5, "y": 3, "z": 3, "w": 1, "v": 0, "n": -1})
+    data = {"w": 1, "z": 3, "x": 5, "n": -1, "y": 3, "v": 0}
+    c, model = MultiSet(data), Counter(data)
     mc = c.most_common()
-    assert [n for _, n in mc] == [5, 3, 3, 1, 0, -1]
-    assert mc[0] == ("x", 5) and set(mc[1:3]) == {("y", 3), ("z", 3)}
-    assert mc[1:3] == [("z", 3), ("y", 3)]  # documented tie order: descending encoded bytes
-    assert c.most_common(2) == mc[:2]
-    assert c.most_common(0) == [] and c.most_common(-1) == [] and c.most_common(100) == mc
-    assert c.keys() == [e for e, _ in mc] and c.values() == [n for _, n in mc]
-    assert c.items() == mc
-    assert sorted(c) == sorted("xyzwvn")
-    assert sorted(c.elements()) == sorted("xxxxxyyyzzzw")
+    assert mc == model.most_common() == [("x", 5), ("z", 3), ("y", 3), ("w", 1), ("v", 0),
+                                         ("n", -1)]  # ties: first inserted first
+    for n in (None, 0, -1, 1, 2, 3, 4, 6, 100, True, 10**30):
+        assert c.most_common(n) == model.most_common(n)
+    assert c.keys() == list(model.keys()) and c.values() == list(model.values())
+    assert c.items() == list(model.items())
+    assert list(c) == list(model) == list(data)
+    assert list(c.elements()) == list(model.elements()) == list("wzzzxxxxxyyy")
+    assert list(c.copy().items()) == list(model.items())
     assert c.total() == 11
     assert MultiSet().most_common() == [] and MultiSet().total() == 0
+
+
+def test_abracadabra_documented_examples(r: Any) -> None:
+    c = MultiSet("abracadabra")
+    assert c.most_common(3) == Counter("abracadabra").most_common(3) == [
+        ("a", 5), ("b", 2), ("r", 2)]
+    assert c.most_common() == Counter("abracadabra").most_common()
+    assert repr(c) == f"MultiSet({{'a': 5, 'b': 2, 'r': 2, 'c': 1, 'd': 1}}, key={c.key!r})"
+    assert list(MultiSet("ABCABC").elements()) == list("AABBCC")
+    d = MultiSet(a=4, b=2, c=0, d=-2)  # keyword counts, as Counter(a=4, ...)
+    assert list(d.elements()) == list("aaaabb") and sorted(d.elements()) == list("aaaabb")
+    assert list(d) == ["a", "b", "c", "d"]
+    assert MultiSet("ab", a=2, z=1, key="kw").items() == [("a", 3), ("b", 1), ("z", 1)]
+    assert MultiSet(key="kw", z=5).items() == [("a", 3), ("b", 1), ("z", 1)]  # key exists
+    e = MultiSet("which")
+    e.update("witch")
+    e.subtract("watch")
+    model = Counter("which")
+    model.update("witch")
+    model.subtract("watch")
+    assert e.items() == list(model.items()) and e.most_common() == model.most_common()
+
+
+def test_delete_then_add_again_goes_last(r: Any) -> None:
+    c, model = MultiSet("abcd", key="o"), Counter("abcd")
+    for m in (c, model):
+        del m["a"]
+        m["a"] = 1  # back at the end, like a dict
+        m["b"] = 7  # an existing element keeps its place
+    assert list(c) == list(model) == ["b", "c", "d", "a"]
+    assert c.pop("c") == model.pop("c") == 1
+    c.incr("c")
+    model["c"] += 1
+    assert c.keys() == list(model) == ["b", "d", "a", "c"]
+    c.subtract({"d": 1})
+    model.subtract({"d": 1})
+    c += Counter(z=2)  # drops d (count 0) and appends z
+    model += Counter(z=2)
+    assert c.items() == list(model.items()) == [("b", 7), ("a", 1), ("c", 1), ("z", 2)]
+    c.update(["d"])
+    model.update(["d"])
+    assert list(c) == list(model) and c.most_common() == model.most_common()
+    c.clear()
+    c.update("yx")
+    assert list(c) == ["y", "x"] and r.zcard("{o}:order") == 2
+    c.value = {"q": 1, "p": 1}
+    assert list(c) == ["q", "p"] and c.most_common() == [("q", 1), ("p", 1)]
+
+
+def test_order_key_follows_the_object(r: Any) -> None:
+    c = MultiSet("ab", key="k")
+    assert c.keys_owned == ("k", "{k}:order")
+    assert c.expire(100) and 0 < r.pttl("{k}:order") <= 100_000
+    assert c.persist() and r.pttl("{k}:order") == -1
+    c -= Counter("ab")  # empty: both keys vanish
+    assert not r.exists("k") and not r.exists("{k}:order")
+    c.update("ba")
+    r.delete("k")  # deleted by hand, order key left behind: ignored and replaced
+    c.update("ab")
+    assert list(c) == ["a", "b"] and r.zcard("{k}:order") == 2
+    assert c.delete() and not r.exists("k") and not r.exists("{k}:order")
+
+
+def test_elements_added_by_other_clients_come_last(r: Any) -> None:
+    c = MultiSet("ba", key="f")
+    r.zadd("f", {'"z"': 3, '"y"': 1})
+    assert list(c) == ["b", "a", "y", "z"] and len(c) == 4
+    assert c.items() == [("b", 1), ("a", 1), ("y", 1), ("z", 3)]
+    assert c.most_common() == [("z", 3), ("b", 1), ("a", 1), ("y", 1)]
+    c["y"] = 2  # a write registers it
+    assert list(c) == ["b", "a", "y", "z"] and c.keys() == ["b", "a", "y", "z"]
+    assert c.copy() == Counter(b=1, a=1, y=2, z=3)
 
 
 def test_arithmetic_returns_counters(r: Any) -> None:
@@ -124,6 +197,9 @@ def test_arithmetic_returns_counters(r: Any) -> None:
     assert b_data + a == b_data + a_data and b_data - a == b_data - a_data
     assert b_data | a == b_data | a_data and b_data & a == b_data & a_data
     assert +a == +a_data and -a == -a_data
+    for fn in ("__add__", "__sub__", "__or__", "__and__"):
+        got, expected = getattr(a, fn)(b), getattr(a_data, fn)(b_data)
+        assert list(got.items()) == list(expected.items())  # insertion order too
     r.round_trips.reset()
     a + b  # noqa: B018
     assert r.round_trips.count == 1
@@ -141,7 +217,7 @@ def test_inplace_operators_are_counter_semantics(r: Any, op: str, kind: str) -> 
     model = getattr(model, op)(theirs)  # a dict operand counts as a Counter (missing = 0)
     res = getattr(real, op)(other)
     assert res is real
-    assert real.copy() == model
+    assert real.items() == list(model.items())  # same counts, same order
     assert all(n > 0 for n in real.values())
     if kind == "multiset":
         assert other.copy() == theirs
@@ -189,13 +265,23 @@ def test_round_trips(r: Any) -> None:
 
 def test_iteration_in_chunks(r: Any) -> None:
     c = MultiSet({f"e{i}": i % 3 for i in range(10_000)})
+    del c["e5"]
+    c["e5"] = 2
+    model = Counter({f"e{i}": i % 3 for i in range(10_000)})
+    del model["e5"]
+    model["e5"] = 2
     r.round_trips.reset()
     keys = list(c)
     assert r.round_trips.count <= 10
-    assert sorted(keys) == sorted(f"e{i}" for i in range(10_000))
+    assert keys == list(model)
     r.round_trips.reset()
-    assert sum(1 for _ in c.elements()) == sum(i % 3 for i in range(10_000))
+    assert list(c.elements()) == list(model.elements())
     assert r.round_trips.count <= 10
+    r.round_trips.reset()
+    assert c.most_common(3) == model.most_common(3)
+    assert c.most_common() == model.most_common()
+    assert c.items() == list(model.items())
+    assert r.round_trips.count == 3
 
 
 def test_wrong_type(r: Any) -> None:
@@ -275,16 +361,27 @@ class CounterMachine(RuleBasedStateMachine):
             getattr(self.real, f"__i{fn}__")(Counter(other))
         else:
             expected = getattr(self.model, f"__{fn}__")(Counter(other))
-            assert getattr(self.real, f"__{fn}__")(Counter(other)) == expected
+            got = getattr(self.real, f"__{fn}__")(Counter(other))
+            assert list(got.items()) == list(expected.items())
+
+    @rule(other=mappings, op=st.sampled_from(["update", "subtract", "__iadd__", "__isub__",
+                                              "__ior__", "__iand__"]))
+    def with_multiset(self, other: dict[Any, int], op: str) -> None:
+        operand = MultiSet(other, key="{" + self.real.key + "}:operand")  # same slot
+        result = getattr(self.model, op)(Counter(other))
+        if op.startswith("__"):
+            self.model = result
+        getattr(self.real, op)(operand)
+        operand.delete()
 
     @rule(n=st.one_of(st.none(), st.integers(-1, 5)))
     def most_common(self, n: int | None) -> None:
-        got = self.real.most_common(n)
-        expected = self.model.most_common(n)
-        assert [c for _, c in got] == [c for _, c in expected]
-        everything = dict(self.model.items())
-        assert all(everything[e] == c for e, c in got)  # ties may be ordered differently
-        assert len({e for e, _ in got}) == len(got)
+        assert self.real.most_common(n) == self.model.most_common(n)
+
+    @rule()
+    def clear(self) -> None:
+        self.model.clear()
+        self.real.clear()
 
     @rule(e=elems)
     def pop(self, e: Any) -> None:
@@ -293,11 +390,15 @@ class CounterMachine(RuleBasedStateMachine):
     @invariant()
     def same_state(self) -> None:
         if hasattr(self, "real"):
-            assert dict(self.real.copy()) == dict(self.model)
+            assert list(self.real.copy().items()) == list(self.model.items())
+            assert list(self.real) == list(self.model)
+            assert self.real.items() == list(self.model.items())
             assert self.real.total() == self.model.total()
             assert len(self.real) == len(self.model)
-            assert sorted(map(repr, self.real.elements())) == sorted(
-                map(repr, self.model.elements()))
+            assert list(self.real.elements()) == list(self.model.elements())
+            assert repr(self.real) == repr(self.model).replace(
+                "Counter(", "MultiSet(", 1)[:-1] + (
+                f", key={self.real.key!r})" if self.model else f"{{}}, key={self.real.key!r})")
 
 
 @pytest.fixture
@@ -331,6 +432,12 @@ async def test_async_multiset(ar: Any) -> None:
     await c.update("b")
     assert await c.total() == 10
     assert await AsyncMultiSet("zzz", key="c").copy() == Counter(a=4, b=2, q=4)
+    assert await c.keys() == ["a", "b", "q"] and await c.most_common() == [
+        ("a", 4), ("q", 4), ("b", 2)]
+    await c.delitem("a")
+    await c.incr("a")
+    assert [x async for x in c] == ["b", "q", "a"]
+    assert [x async for x in c.elements()] == list("bbqqqqa")
     ar.round_trips.reset()
     await c.incr("b")
     await c.update({"a": 1})
@@ -351,7 +458,8 @@ def test_cluster_multisets_in_different_slots(rc: Any) -> None:
     assert rc.keyslot("alpha") != rc.keyslot("beta")
     assert a + b == Counter("aabbcc") and a - b == Counter("aa")
     a.update(b)
-    assert a.copy() == Counter("aabbcc")
+    assert a.copy() == Counter("aabbcc") and list(a) == ["a", "b", "c"]
+    assert rc.keyslot("{alpha}:order") == rc.keyslot("alpha")
     a -= b
     assert a.copy() == Counter("aab") and a == Counter("aab")
     a |= b
@@ -363,7 +471,11 @@ def test_cluster_multisets_in_different_slots(rc: Any) -> None:
 def test_cluster_multisets_in_one_slot(rc: Any) -> None:
     a, b = MultiSet("aab", key="{c}:a"), MultiSet("bcc", key="{c}:b")
     a.update(b)
-    assert a.copy() == Counter("aabbcc")
+    assert a.copy() == Counter("aabbcc") and list(a) == ["a", "b", "c"]
+    c = MultiSet({"z": 1, "y": 1}, key="{c}:c")
+    a |= c  # co-located operand: its insertion order is followed
+    assert a.items() == [("a", 2), ("b", 2), ("c", 2), ("z", 1), ("y", 1)]
+    assert a.most_common(3) == [("a", 2), ("b", 2), ("c", 2)]
     a &= b
     assert a.copy() == Counter("bcc")
     assert a.most_common(1) == [("c", 2)] and a.total() == 3

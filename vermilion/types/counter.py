@@ -1,16 +1,17 @@
 """``MultiSet``: ``collections.Counter`` backed by a Redis sorted set.
 
 Each element is a sorted-set member (encoded by the object's codec, so elements keep their Python
-types) whose score is its count: ``ZINCRBY`` increments atomically, ``most_common`` is a single
-``ZREVRANGE``, and other clients read the counts with ``ZRANGE key 0 -1 WITHSCORES``.
+types) whose score is its count, so other clients read the counts with ``ZRANGE key 0 -1
+WITHSCORES``.  A second sorted set, ``{key}:order``, maps each element to its first-insertion
+sequence number: like ``Counter`` (a dict), iteration, ``keys``/``items``/``copy``/``elements``
+follow insertion order and ``most_common`` orders equal counts by first insertion; deleting an
+element and adding it again moves it to the end.  Every writing script keeps both in step.
+Elements written straight into the sorted set by other clients come after the others.
 
 Differences from ``Counter``, all deliberate:
 
 * counts are integers (``TypeError`` otherwise) stored as Redis scores (doubles): exact within
   ``±2**53`` (``OverflowError`` when setting a count beyond that);
-* ties in :meth:`most_common` (and the order of ``copy``/``keys``/``items``) come in descending
-  byte order of the encoded elements (a sorted set keeps no insertion order); ``Counter`` keeps
-  first-inserted first;
 * like ``Counter``, zero and negative counts are kept by ``setitem``/``update``/``subtract`` and
   dropped by the in-place operators ``+= -= |= &=``.
 
@@ -29,6 +30,8 @@ from typing import Any
 
 from ..core.base import AsyncFace, RedisObject, SyncFace, op
 from ..core.calls import Call, Operation, run_script
+from ..core.codec import Codec
+from ..core.keys import aux_key
 from ..core.scripts import load_script
 from ._container import check_hashable
 
@@ -37,8 +40,12 @@ _REPLACE = load_script("counter_replace")
 _APPLY = load_script("counter_apply")
 _TOTAL = load_script("counter_total")
 _POP = load_script("counter_pop")
+_SET = load_script("counter_set")
+_ITEMS = load_script("counter_items")
+_MOST_COMMON = load_script("counter_most_common")
+_CHUNK = load_script("counter_chunk")
 
-CHUNK = 2500  # ZSCAN COUNT while iterating
+CHUNK = 2500  # elements per round trip while iterating
 MAX_COUNT = 2**53
 _MISSING: Any = object()
 
@@ -81,13 +88,37 @@ class MultiSetBase(RedisObject):
     """Operations of :class:`MultiSet`, shared by the sync and asyncio faces."""
 
     type_name = "MultiSet"
+    aux_suffixes = ("order",)
+
+    def __init__(
+        self,
+        initial: Any = None,
+        *,
+        key: str | bytes | None = None,
+        client: Any = None,
+        codec: Codec | None = None,
+        **kwds: int,
+    ):
+        """``initial`` and keyword counts as for ``Counter(iterable, **kwds)`` (elements named
+        ``key``, ``client``, ``codec`` or ``initial`` must go in ``initial``)."""
+        self._init_kwds = kwds
+        if initial is None and kwds:
+            initial = {}
+        super().__init__(initial, key=key, client=client, codec=codec)
 
     def _init_op(self, initial: Any) -> Operation:
         counts = self._plain_counts(initial)
+        for k, v in self._plain_counts(self._init_kwds).items():
+            counts[k] = counts.get(k, 0) + v
         if counts:
-            yield run_script(_INIT, [self.key], self._zadd_args(counts))
+            yield run_script(_INIT, self._keys(), self._zadd_args(counts))
 
     # -- helpers -----------------------------------------------------------------------------
+    def _keys(self, key: str | None = None) -> list[str]:
+        """A MultiSet's main key and order key (``self``'s by default)."""
+        k = key or self.key
+        return [k, aux_key(k, "order")]
+
     def _enc_elem(self, elem: Any) -> bytes:
         check_hashable(elem)
         return self._enc(elem)
@@ -125,8 +156,9 @@ class MultiSetBase(RedisObject):
         return bool(ex.client.keyslot(key) == ex.client.keyslot(self.key))
 
     def _range(self, key: str | None = None) -> Call:
-        k = key or self.key
-        return Call(("ZREVRANGE", k, 0, -1, "WITHSCORES"), (k,), readonly=True)
+        """Every (member, count) of the MultiSet at ``key`` (self's by default) in insertion
+        order, flat."""
+        return run_script(_ITEMS, self._keys(key), readonly=True)
 
     def _operand(
         self, other: Any, sign: int = 1, items: bool = False
@@ -172,45 +204,47 @@ class MultiSetBase(RedisObject):
         reply = yield Call(("ZSCORE", self.key, self._enc_elem(elem)), (self.key,), readonly=True)
         return reply is not None
 
-    def _most_common(self, n: int | None = None) -> Operation:
-        if n is None:
-            reply = yield self._range()
-        else:
+    def _items(self) -> Operation:
+        dec = self._dec
+        return [(dec(m), c) for m, c in _pairs((yield self._range()))]
+
+    @op
+    def most_common(self, n: int | None = None) -> Operation:
+        """``[(elem, count), ...]`` by decreasing count, equal counts in insertion order (as
+        ``Counter``); all elements if ``n`` is None.  One script (it reads only the elements
+        counting at least as much as the ``n``-th), one round trip."""
+        if n is not None:
             n = operator.index(n)
             if n <= 0:
                 return []
-            reply = yield Call(("ZREVRANGE", self.key, 0, n - 1, "WITHSCORES"), (self.key,),
-                               readonly=True)
+            if n > MAX_COUNT:  # more than any sorted set holds
+                n = None
+        reply = yield run_script(_MOST_COMMON, self._keys(), ["" if n is None else n],
+                                 readonly=True)
         dec = self._dec
         return [(dec(m), c) for m, c in _pairs(reply)]
 
     @op
-    def most_common(self, n: int | None = None) -> Operation:
-        """``[(elem, count), ...]`` by decreasing count (ZREVRANGE); one round trip.
-
-        Ties come in descending byte order of the encoded elements (``Counter``: insertion order).
-        """
-        return (yield from self._most_common(n))
-
-    @op
     def copy(self) -> Operation:
-        """A plain ``collections.Counter`` snapshot (ZREVRANGE WITHSCORES); one round trip."""
+        """A plain ``collections.Counter`` snapshot in insertion order; one script, one round
+        trip."""
         return self._counter(_pairs((yield self._range())))
 
     @op
     def keys(self) -> Operation:
-        """A list of the elements (snapshot, most common first); one round trip."""
-        return [e for e, _ in (yield from self._most_common())]
+        """A list of the elements (snapshot, insertion order); one script, one round trip."""
+        return [e for e, _ in (yield from self._items())]
 
     @op
     def values(self) -> Operation:
-        """A list of the counts (snapshot, largest first); one round trip."""
-        return [c for _, c in (yield from self._most_common())]
+        """A list of the counts (snapshot, insertion order); one script, one round trip."""
+        return [c for _, c in (yield from self._items())]
 
     @op
     def items(self) -> Operation:
-        """A list of ``(elem, count)`` pairs (snapshot, most common first); one round trip."""
-        return (yield from self._most_common())
+        """A list of ``(elem, count)`` pairs (snapshot, insertion order); one script, one round
+        trip."""
+        return (yield from self._items())
 
     @op
     def total(self) -> Operation:
@@ -218,14 +252,14 @@ class MultiSetBase(RedisObject):
         return _score((yield run_script(_TOTAL, [self.key], readonly=True)))
 
     def _chunk(self, state: tuple[bytes, set[bytes]] | None) -> Operation:
+        """Up to CHUNK elements after the sequence number ``state[0]``, in insertion order (an
+        element deleted and added again during the iteration is not repeated)."""
         cursor, seen = state if state is not None else (b"0", set())
-        nxt, raw = yield Call(("ZSCAN", self.key, cursor, "COUNT", CHUNK), (self.key,),
-                              readonly=True)
+        raw, nxt = yield run_script(_CHUNK, self._keys(), [cursor, CHUNK], readonly=True)
         fresh = [(m, c) for m, c in _pairs(raw) if m not in seen]
         seen.update(m for m, _ in fresh)
         dec = self._dec
-        done = nxt in (b"0", 0, "0")
-        return [(dec(m), c) for m, c in fresh], None if done else (nxt, seen)
+        return [(dec(m), c) for m, c in fresh], None if nxt is None else (nxt, seen)
 
     @op
     def _with(self, other: Any) -> Operation:
@@ -251,29 +285,30 @@ class MultiSetBase(RedisObject):
     # -- writing -----------------------------------------------------------------------------
     @op
     def setitem(self, elem: Any, count: int) -> Operation:
-        """``counter[elem] = count`` (ZADD); one round trip, atomic.  Zero/negative counts are
-        kept, as in ``Counter``."""
+        """``counter[elem] = count`` (ZADD; a new element goes last in insertion order); one
+        script, atomic.  Zero/negative counts are kept, as in ``Counter``."""
         n = _check_count(count)
-        yield Call(("ZADD", self.key, n, self._enc_elem(elem)), (self.key,))
+        yield run_script(_SET, self._keys(), ["set", n, self._enc_elem(elem)])
 
     @op
     def delitem(self, elem: Any) -> Operation:
-        """``del counter[elem]`` (ZREM); missing elements are ignored, as in ``Counter``."""
-        yield Call(("ZREM", self.key, self._enc_elem(elem)), (self.key,))
+        """``del counter[elem]`` (ZREM); missing elements are ignored, as in ``Counter``.  One
+        script, atomic."""
+        yield run_script(_POP, self._keys(), [self._enc_elem(elem)])
 
     @op
     def incr(self, elem: Any, n: int = 1) -> Operation:
-        """Add ``n`` to ``elem``'s count and return the new count (ZINCRBY); one round trip,
-        atomic."""
-        reply = yield Call(("ZINCRBY", self.key, _check_count(n), self._enc_elem(elem)),
-                           (self.key,))
+        """Add ``n`` to ``elem``'s count and return the new count (ZINCRBY; a new element goes
+        last in insertion order); one script, atomic."""
+        n = _check_count(n)
+        reply = yield run_script(_SET, self._keys(), ["incr", n, self._enc_elem(elem)])
         return _score(reply)
 
     @op
     def pop(self, elem: Any, default: Any = _MISSING) -> Operation:
         """Remove ``elem`` and return its count; KeyError(elem) if absent and no default; one
         script, atomic."""
-        reply = yield run_script(_POP, [self.key], [self._enc_elem(elem)])
+        reply = yield run_script(_POP, self._keys(), [self._enc_elem(elem)])
         if reply is None:
             if default is _MISSING:
                 raise KeyError(elem)
@@ -282,8 +317,9 @@ class MultiSetBase(RedisObject):
 
     @op
     def clear(self) -> Operation:
-        """Remove every element (DEL); one round trip."""
-        yield Call(("DEL", self.key), (self.key,))
+        """Remove every element (one DEL of both keys); one round trip, atomic."""
+        keys = self._keys()
+        yield Call(("DEL", *keys), keys)
 
     def _apply(self, how: str, keep: bool, other: Any, sign: int = 1,
                kwds: Mapping[str, Any] | None = None, items: bool = False) -> Operation:
@@ -294,7 +330,7 @@ class MultiSetBase(RedisObject):
         if key is None and not counts and not keep and how == "sum":
             return None
         yield run_script(
-            _APPLY, [self.key] if key is None else [self.key, key],
+            _APPLY, self._keys() if key is None else [*self._keys(), *self._keys(key)],
             [how, "1" if keep else "0", sign, *self._zadd_args(counts)],
         )
         return None
@@ -337,7 +373,7 @@ class MultiSetBase(RedisObject):
     @op
     def set_value(self, counts: Any) -> Operation:
         """Replace every count atomically (one script); ``counts`` as for ``Counter(...)``."""
-        yield run_script(_REPLACE, [self.key], self._zadd_args(self._plain_counts(counts)))
+        yield run_script(_REPLACE, self._keys(), self._zadd_args(self._plain_counts(counts)))
 
 
 _COUNTERS = (Counter, MultiSetBase)
@@ -348,10 +384,10 @@ class MultiSet(MultiSetBase, SyncFace):
 
     ``MultiSet("abracadabra", key="letters")``; ``initial`` (an iterable or a mapping, as for
     ``Counter``) is written only if the key does not exist yet.  ``+ - & |`` and unary ``+ -``
-    return plain ``Counter`` objects; ``+= -= &= |=`` mutate atomically.  Iteration reads ZSCAN
-    chunks of ~2,500 elements.  Registered as a ``collections.abc.Mapping`` so
-    ``Counter(multiset)`` copies counts, but that costs one round trip per element
-    (``dict.update`` reads keys one by one): use :meth:`copy` instead.
+    return plain ``Counter`` objects; ``+= -= &= |=`` mutate atomically.  Iteration (insertion
+    order) reads chunks of 2,500 elements, one script each.  Registered as a
+    ``collections.abc.Mapping`` so ``Counter(multiset)`` copies counts, but that costs one round
+    trip per element (``dict.update`` reads keys one by one): use :meth:`copy` instead.
     """
 
     __hash__ = None  # type: ignore[assignment]
@@ -367,7 +403,7 @@ class MultiSet(MultiSetBase, SyncFace):
 
     def elements(self) -> Iterator[Any]:
         """Each element repeated by its count (counts below one ignored), like
-        ``Counter.elements``; ZSCAN chunks."""
+        ``Counter.elements``, in insertion order; chunks of 2,500 elements per round trip."""
         for e, c in self._iterate(self._chunk):
             for _ in range(c):
                 yield e
@@ -491,7 +527,8 @@ class AsyncMultiSet(MultiSetBase, AsyncFace):
             yield e
 
     async def elements(self) -> Any:
-        """Each element repeated by its count (counts below one ignored); ZSCAN chunks."""
+        """Each element repeated by its count (counts below one ignored), in insertion
+        order; chunks of 2,500 elements per round trip."""
         async for e, c in self._aiterate(self._chunk):
             for _ in range(c):
                 yield e
