@@ -75,7 +75,7 @@ class Env:
         self.url = url
         # vermilion: the client vermilion itself builds from a URL (no command retries).
         self.vm = client_from_url(url)
-        self.rp = redis.Redis.from_url(url)
+        self.rp: Any = redis.Redis.from_url(url)
         self.pot = redis.Redis.from_url(url)
         try:
             import walrus

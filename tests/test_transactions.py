@@ -116,3 +116,20 @@ async def test_async_conflict(ar: Any) -> None:
             await ar.rpush("a", b"9")
             await b.append(1)
     assert await b.copy() == []
+
+
+async def test_cancellation_is_never_swallowed(ar: Any) -> None:
+    """redis-py 8.1 can swallow a cancel while connecting/reading; vermilion re-raises it."""
+    import asyncio
+
+    from vermilion.aio import Queue
+
+    for i in range(40):
+        q = Queue(key="cancel")
+        task = asyncio.create_task(q.get())
+        for _ in range(i % 8):
+            await asyncio.sleep(0)
+        task.cancel()
+        done, _ = await asyncio.wait([task], timeout=5)
+        assert done, f"cancellation lost at iteration {i}"
+        assert task.cancelled()

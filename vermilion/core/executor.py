@@ -11,6 +11,7 @@ A ``MOVED`` reply (cluster topology changed; nothing ran) refreshes the slot map
 
 from __future__ import annotations
 
+import asyncio
 import os
 import queue
 from collections.abc import Sequence
@@ -93,6 +94,12 @@ def _lost(exc: Exception, calls: Sequence[Call]) -> ConnectionLost:
         key=key,
         command=name,
     )
+
+
+def _cancel_requests() -> int:
+    task = asyncio.current_task()
+    cancelling = getattr(task, "cancelling", None)  # Python >= 3.11
+    return cancelling() if cancelling is not None else 0
 
 
 class _SlotRouting:
@@ -267,6 +274,7 @@ class AsyncExecutor(_SlotRouting):
         """One round trip for ``calls``; see :meth:`SyncExecutor.execute`."""
         keys = _flatten(calls)
         replies: list[Any] = []
+        requests = _cancel_requests()
         for attempt in range(3):
             if pin is not None:
                 if pin.key is None and keys:
@@ -290,6 +298,10 @@ class AsyncExecutor(_SlotRouting):
             finally:
                 if owner is not None:
                     await self._release(conn, owner)
+            if _cancel_requests() > requests:
+                # redis-py 8.1 can swallow a cancellation while connecting or reading: honour it
+                # as if it had been raised during the round trip
+                raise asyncio.CancelledError
             if use_sha and len(calls) == 1 and _is_noscript(replies[0]):
                 use_sha = False
                 continue

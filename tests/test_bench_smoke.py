@@ -1,0 +1,63 @@
+"""Smoke test of the benchmark suite (bench/): the List cases in --quick mode compute results,
+and vermilion computes the same values as the raw redis-py equivalents.  No timing asserts."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench.cases import ITEMS, list_cases  # noqa: E402
+from bench.harness import Env, run_case  # noqa: E402
+from bench.lean import run_lean  # noqa: E402
+from bench.run import format_table, mismatches, run_benchmarks, verdict  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore:Doing an O\\(n\\) Redis operation")
+
+
+def test_list_cases_quick() -> None:
+    lines: list[str] = []
+    results, lean = run_benchmarks(quick=True, groups=("list",), lean=False, out=lines.append)
+    assert lean is None
+    assert [r.case.name for r in results] == [c.name for c in list_cases()]
+    assert len(lines) == len(results)
+    for res in results:
+        assert {"vermilion", "redis-py", "pottery"} <= set(res.ops), res.case.name
+        assert all(v > 0 for v in res.ops.values()), res.case.name
+        vm, rp = res.checks["vermilion"], res.checks["redis-py"]
+        assert vm == rp, res.case.name
+        assert mismatches(res) == [], res.case.name
+        assert verdict(res) == "ok" or verdict(res).startswith("MISS")
+    by_name = {r.case.name: r for r in results}
+    # the checks hold real values, not placeholders
+    results_, state = by_name["list append"].checks["vermilion"]
+    assert results_ == [None] * len(results_) and state == ITEMS[: len(results_)]
+    got, _ = by_name["list getitem"].checks["vermilion"]
+    assert got == ITEMS[: len(got)] and got
+    got, _ = by_name["list pop"].checks["vermilion"]
+    assert got and got[0] == ITEMS[by_name["list pop"].n - 1]
+    got, _ = by_name["list iterate 10,000 items"].checks["vermilion"]
+    assert got[0] == ITEMS[:1_000]
+    table = format_table(results)
+    assert "list append" in table and "vm/rp" in table
+
+
+def test_mismatch_is_reported() -> None:
+    with Env(quick=True) as env:
+        case = list_cases()[0]
+        res = run_case(env, case, repeats=1, libs=("vermilion", "redis-py"))
+        assert mismatches(res) == []
+        results_, state = res.checks["redis-py"]
+        res.checks["redis-py"] = (results_, state + ["extra"])
+        assert mismatches(res) == ["redis-py"]
+
+
+def test_lean_path_quick() -> None:
+    with Env(quick=True) as env:
+        ops = run_lean(env, n=50, repeats=1)
+    assert set(ops) >= {"redis-py r.get()", "vermilion executor.execute()",
+                        "raw socket, prepacked GET"}
+    assert all(v > 0 for v in ops.values())
