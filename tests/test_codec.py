@@ -144,3 +144,12 @@ def test_global_codec(r: Any) -> None:
         assert isinstance(vm.List(key="k")._codec, StrCodec)
     finally:
         vm.configure(client=r, codec=JsonCodec())
+
+
+def test_batch_decoding_matches_single_and_rejects_corruption() -> None:
+    codec = JsonCodec()
+    items = [codec.encode(v) for v in ROUND_TRIPS if not (isinstance(v, float) and v != v)]
+    assert codec.decode_many(items) == [codec.decode(x) for x in items]
+    for bad in ([b'"a', b'b"', b"1,2"], [b"[1", b"2]", b"3,4"], [b"1", b"2,3"], [b"ok"]):
+        with pytest.raises(vm.DecodeError):
+            codec.decode_many(bad)

@@ -133,8 +133,15 @@ class RedisObject:
         return self._codec.decode(data, self._open_ref)
 
     def _dec_all(self, items: list[Any]) -> list[Any]:
+        many = getattr(self._codec, "decode_many", None)
+        if many is not None:
+            return many(items, self._open_ref)  # type: ignore[no-any-return]
         decode, opener = self._codec.decode, self._open_ref
         return [decode(x, opener) for x in items]
+
+    def _enc_all(self, values: Any) -> list[bytes]:
+        encode = self._codec.encode
+        return [encode(v) for v in values]
 
     def _open_ref(self, type_name: str, key: str) -> Any:
         registry = SYNC_TYPES if self._face == "sync" else ASYNC_TYPES

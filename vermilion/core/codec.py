@@ -265,6 +265,30 @@ class JsonCodec:
             raise DecodeError(f"malformed tagged value {bytes(data)[:60]!r}: {exc}") from exc
 
 
+    def decode_many(self, items: list[bytes], opener: RefOpener | None = None) -> list[Any]:
+        """Decode a batch with one JSON parse (iteration, snapshots); same results as
+        ``[decode(x) for x in items]``."""
+        if not items:
+            return []
+        try:
+            values = orjson.loads(b"[" + b",".join(items) + b"]")
+        except (orjson.JSONDecodeError, TypeError):
+            values = None
+        if values is None or len(values) != len(items):
+            return [self.decode(x, opener) for x in items]  # names the bad item
+        for i, x in enumerate(values):
+            t = type(x)
+            if t is dict or t is list:
+                values[i] = self.decode(items[i], opener)
+            elif t is str:
+                item = items[i]
+                if item[:1] != b'"' or item[-1:] != b'"':  # not one whole JSON string
+                    values[i] = self.decode(item, opener)
+            elif b'"' in items[i]:  # a number/bool/null never holds a quote
+                values[i] = self.decode(items[i], opener)
+        return values  # type: ignore[no-any-return]
+
+
 class StrCodec:
     """Values are ``str`` stored as raw UTF-8: what other languages and ``redis-cli`` write."""
 

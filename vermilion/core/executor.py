@@ -147,7 +147,8 @@ class SyncExecutor(_SlotRouting):
         except IndexError:
             conn = pool.connection_class(**pool.connection_kwargs)
         try:
-            conn.connect()
+            if not conn.is_connected:
+                conn.connect()
             stale = conn.can_read()  # unread data or a closed socket: start afresh
         except (rexc.ConnectionError, rexc.TimeoutError, OSError):
             stale = True
@@ -157,6 +158,12 @@ class SyncExecutor(_SlotRouting):
         return conn, free
 
     def _roundtrip(self, conn: Any, calls: Sequence[Call], use_sha: bool) -> list[Any]:
+        if len(calls) == 1:
+            try:
+                conn.send_packed_command(conn.pack_command(*calls[0].wire(use_sha)))
+                return [conn.read_response(disable_decoding=True)]
+            except rexc.ResponseError as exc:
+                return [exc]
         conn.send_packed_command(conn.pack_commands([c.wire(use_sha) for c in calls]))
         replies: list[Any] = []
         for _ in calls:

@@ -44,7 +44,7 @@ class ListBase(RedisObject):
     type_name = "List"
 
     def _init_op(self, initial: Any) -> Operation:
-        values = [self._enc(v) for v in initial]
+        values = self._enc_all(initial)
         if values:
             yield run_script(_INIT, [self.key], values)
 
@@ -122,7 +122,7 @@ class ListBase(RedisObject):
     def extend(self, values: Iterable[Any]) -> Operation:
         """Add every value at the end with one RPUSH; one round trip (plus reading ``values`` if
         it is itself a vermilion object), atomic."""
-        encoded = [self._enc(v) for v in values]
+        encoded = self._enc_all(values)
         if encoded:
             yield Call(("RPUSH", self.key, *encoded), (self.key,))
 
@@ -219,7 +219,7 @@ class ListBase(RedisObject):
     @op
     def set_value(self, values: Iterable[Any]) -> Operation:
         """Replace the whole content atomically (one script)."""
-        encoded = [self._enc(v) for v in values]
+        encoded = self._enc_all(values)
         yield run_script(_REPLACE, [self.key], encoded)
 
 
