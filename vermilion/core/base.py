@@ -140,6 +140,9 @@ class RedisObject:
         return [decode(x, opener) for x in items]
 
     def _enc_all(self, values: Any) -> list[bytes]:
+        many = getattr(self._codec, "encode_many", None)
+        if many is not None:
+            return many(values)  # type: ignore[no-any-return]
         encode = self._codec.encode
         return [encode(v) for v in values]
 

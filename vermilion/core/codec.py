@@ -243,9 +243,21 @@ class JsonCodec:
     name = "json"
 
     def encode(self, value: Any) -> bytes:
-        if type(value) is str:
+        t = type(value)
+        if t is str or t is bool or value is None or (
+            t is int and _INT64_MIN <= value <= _INT64_MAX
+        ):
             return orjson.dumps(value)
         return orjson.dumps(_to_json(value))
+
+    def encode_many(self, values: Any) -> list[bytes]:
+        """``[encode(v) for v in values]``, with the common scalar cases inlined."""
+        dumps, lo, hi = orjson.dumps, _INT64_MIN, _INT64_MAX
+        return [
+            dumps(v) if (t := type(v)) is str or (t is int and lo <= v <= hi)
+            else dumps(_to_json(v))
+            for v in values
+        ]
 
     def decode(self, data: bytes, opener: RefOpener | None = None) -> Any:
         try:
@@ -267,26 +279,33 @@ class JsonCodec:
 
     def decode_many(self, items: list[bytes], opener: RefOpener | None = None) -> list[Any]:
         """Decode a batch with one JSON parse (iteration, snapshots); same results as
-        ``[decode(x) for x in items]``."""
+        ``[decode(x) for x in items]``, errors included.
+
+        Items are joined with ``",\\n"``: a raw newline cannot sit inside a JSON string, so an
+        unterminated string item makes the whole parse fail; the count must match; and every
+        array/object value must re-serialise to exactly its own item, so no item can swallow
+        its neighbour.  Any doubt falls back to decoding items one by one (naming the bad one).
+        """
         if not items:
             return []
+        joined = b"[" + b",\n".join(items) + b"]"
         try:
-            values = orjson.loads(b"[" + b",".join(items) + b"]")
+            values = orjson.loads(joined)
         except (orjson.JSONDecodeError, TypeError):
             values = None
         if values is None or len(values) != len(items):
-            return [self.decode(x, opener) for x in items]  # names the bad item
+            return [self.decode(x, opener) for x in items]
+        if b"{" not in joined and b"[" not in joined[1:]:
+            return values  # type: ignore[no-any-return]  # scalars only
         for i, x in enumerate(values):
-            t = type(x)
-            if t is dict or t is list:
-                values[i] = self.decode(items[i], opener)
-            elif t is str:
-                item = items[i]
-                if item[:1] != b'"' or item[-1:] != b'"':  # not one whole JSON string
-                    values[i] = self.decode(item, opener)
-            elif b'"' in items[i]:  # a number/bool/null never holds a quote
-                values[i] = self.decode(items[i], opener)
+            if type(x) in _STRUCTURED:
+                if _dumps(x) != items[i]:
+                    return [self.decode(item, opener) for item in items]
+                values[i] = _from_json(x, opener)
         return values  # type: ignore[no-any-return]
+
+
+_STRUCTURED = (dict, list)
 
 
 class StrCodec:

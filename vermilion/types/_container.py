@@ -6,6 +6,14 @@ import operator
 import secrets
 from typing import Any
 
+from ..core.calls import Call, Operation, run_script
+from ..core.scripts import load_script
+
+_SCAN_FIRST = load_script("scan_first")
+
+BIG_CHUNK = 10_000  # items per LRANGE / whole-collection read while iterating
+SCAN_COUNT = 5_000  # SSCAN / HSCAN COUNT for larger sets and hashes
+
 TOMBSTONE_PREFIX = b"\x00vermilion-tombstone:"
 
 
@@ -40,3 +48,26 @@ def check_hashable(value: Any) -> None:
         hash(value)
     except TypeError:
         raise TypeError(f"unhashable type: '{type(value).__name__}'") from None
+
+
+def list_chunk(key: str, start: int | None) -> Operation:
+    """Raw items of one iteration chunk of the list at ``key`` and the next start (or ``None``).
+
+    The first chunk also reads LLEN in the same round trip, so a list of up to 10,000 items is
+    iterated in one round trip; longer ones take one more per 10,000 items.
+    """
+    if start is None:
+        length, items = yield [Call(("LLEN", key), (key,), readonly=True),
+                               Call(("LRANGE", key, 0, BIG_CHUNK - 1), (key,), readonly=True)]
+        return items, (BIG_CHUNK if length > len(items) else None)
+    items = yield Call(("LRANGE", key, start, start + BIG_CHUNK - 1), (key,), readonly=True)
+    return items, (start + BIG_CHUNK if len(items) == BIG_CHUNK else None)
+
+
+def scan_call(key: str, kind: str, cursor: Any) -> Call:
+    """The call reading one chunk of a set (``kind='set'``) or hash (``'hash'``): the whole
+    collection at once when it has at most 10,000 members, else SSCAN / HSCAN pages."""
+    if cursor in (None, b"0", 0, "0"):
+        return run_script(_SCAN_FIRST, [key], [kind, BIG_CHUNK, SCAN_COUNT], readonly=True)
+    cmd = "SSCAN" if kind == "set" else "HSCAN"
+    return Call((cmd, key, cursor, "COUNT", SCAN_COUNT), (key,), readonly=True)

@@ -45,7 +45,7 @@ _ITEMS = load_script("counter_items")
 _MOST_COMMON = load_script("counter_most_common")
 _CHUNK = load_script("counter_chunk")
 
-CHUNK = 2500  # elements per round trip while iterating
+CHUNK = 10_000  # elements per round trip while iterating
 MAX_COUNT = 2**53
 _MISSING: Any = object()
 
@@ -385,7 +385,7 @@ class MultiSet(MultiSetBase, SyncFace):
     ``MultiSet("abracadabra", key="letters")``; ``initial`` (an iterable or a mapping, as for
     ``Counter``) is written only if the key does not exist yet.  ``+ - & |`` and unary ``+ -``
     return plain ``Counter`` objects; ``+= -= &= |=`` mutate atomically.  Iteration (insertion
-    order) reads chunks of 2,500 elements, one script each.  Registered as a
+    order) reads chunks of 10,000 elements, one script each.  Registered as a
     ``collections.abc.Mapping`` so ``Counter(multiset)`` copies counts, but that costs one round
     trip per element (``dict.update`` reads keys one by one): use :meth:`copy` instead.
     """
@@ -403,7 +403,7 @@ class MultiSet(MultiSetBase, SyncFace):
 
     def elements(self) -> Iterator[Any]:
         """Each element repeated by its count (counts below one ignored), like
-        ``Counter.elements``, in insertion order; chunks of 2,500 elements per round trip."""
+        ``Counter.elements``, in insertion order; chunks of 10,000 elements per round trip."""
         for e, c in self._iterate(self._chunk):
             for _ in range(c):
                 yield e
@@ -528,7 +528,7 @@ class AsyncMultiSet(MultiSetBase, AsyncFace):
 
     async def elements(self) -> Any:
         """Each element repeated by its count (counts below one ignored), in insertion
-        order; chunks of 2,500 elements per round trip."""
+        order; chunks of 10,000 elements per round trip."""
         async for e, c in self._aiterate(self._chunk):
             for _ in range(c):
                 yield e

@@ -18,7 +18,7 @@ from typing import Any
 from ..core.base import AsyncFace, RedisObject, SyncFace, op
 from ..core.calls import Call, Operation, run_script
 from ..core.scripts import load_script
-from ._container import tombstone
+from ._container import list_chunk, tombstone
 
 _INIT = load_script("deque_init")
 _PUSH = load_script("deque_push")
@@ -30,7 +30,6 @@ _IMUL = load_script("deque_imul")
 _REVERSE = load_script("list_reverse")
 _INDEX = load_script("list_index")
 
-CHUNK = 2500  # items per LRANGE while iterating: 10,000 items in 5 round trips
 
 
 def _index(i: Any) -> int:
@@ -142,10 +141,7 @@ class DequeBase(RedisObject):
         return collections.deque(self._dec_all(items), None if m is None else int(m))
 
     def _chunk(self, start: int | None) -> Operation:
-        start = start or 0
-        items = yield Call(("LRANGE", self.key, start, start + CHUNK - 1), (self.key,),
-                           readonly=True)
-        nxt = start + CHUNK if len(items) == CHUNK else None
+        items, nxt = yield from list_chunk(self.key, start)
         return self._dec_all(items), nxt
 
     # -- writing -----------------------------------------------------------------------------
@@ -270,7 +266,8 @@ class Deque(DequeBase, SyncFace):
 
     ``initial`` is written only if the list does not exist yet.  ``d[i]``, ``len``, ``in``,
     appends, pops, ``rotate``, ``insert``, ``remove`` are one round trip each; iteration reads
-    chunks of 2,500 items (not a snapshot if others write concurrently; no RuntimeError on
+    chunks of 10,000 items, the first with LLEN in the same round trip
+    (not a snapshot if others write concurrently; no RuntimeError on
     concurrent mutation).  Comparisons with deques, ``+`` and ``*`` read the items once and give
     ``collections.deque`` values; ``+=`` and ``*=`` mutate atomically.  ``maxlen`` is read from
     Redis (one round trip).

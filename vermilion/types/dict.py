@@ -33,7 +33,7 @@ from ..core.base import AsyncFace, RedisObject, SyncFace, op
 from ..core.calls import Call, Operation, run_script
 from ..core.codec import Codec
 from ..core.scripts import load_script
-from ._container import check_hashable
+from ._container import check_hashable, scan_call
 
 _INIT = load_script("dict_init")
 _REPLACE = load_script("dict_replace")
@@ -41,7 +41,6 @@ _SETDEFAULT = load_script("dict_setdefault")
 _POP = load_script("dict_pop")
 _POPITEM = load_script("dict_popitem")
 
-CHUNK = 2500  # HSCAN COUNT while iterating: 10,000 items in about 7 round trips
 
 _MISSING: Any = object()
 
@@ -81,10 +80,9 @@ class DictBase(RedisObject):
 
     def _decode_pairs(self, reply: Any) -> dict[Any, Any]:
         """Decode an HGETALL reply: a flat field/value list (RESP2) or a map (RESP3)."""
-        dec, opener = self._codec.decode, self._open_ref
-        if isinstance(reply, dict):
-            return {dec(f, opener): dec(v, opener) for f, v in reply.items()}
-        return {dec(reply[i], opener): dec(reply[i + 1], opener) for i in range(0, len(reply), 2)}
+        flat = [x for kv in reply.items() for x in kv] if isinstance(reply, dict) else reply
+        values = self._dec_all(flat)
+        return dict(zip(values[::2], values[1::2]))
 
     def _collect(self, args: tuple[Any, ...], kwargs: dict[str, Any], name: str) -> Operation:
         """Encoded ``{field: value}`` of ``update``-style arguments; reads a vermilion Dict
@@ -100,7 +98,10 @@ class DictBase(RedisObject):
             else:
                 pairs = _plain_pairs(other)
         pairs.extend(kwargs.items())
-        return {self._field(k): self._enc(v) for k, v in pairs}
+        keys = [k for k, _ in pairs]
+        for k in keys:
+            check_hashable(k)
+        return dict(zip(self._enc_all(keys), self._enc_all(v for _, v in pairs)))
 
     def _init_op(self, initial: Any) -> Operation:
         encoded = yield from self._collect((initial,), {}, "Dict")
@@ -160,13 +161,13 @@ class DictBase(RedisObject):
         return self._decode_pairs((yield self._hgetall())).items()
 
     def _scan(self, with_values: bool) -> Callable[[Any], Operation]:
-        """A chunk reader for iteration: HSCAN ``COUNT`` 2500 per round trip; a field is never
+        """A chunk reader for iteration: the whole hash at once up to 10,000 fields, else HSCAN
+        pages; a field is never
         yielded twice (HSCAN may repeat fields while the hash is resized)."""
 
         def chunk(state: tuple[bytes, set[bytes]] | None) -> Operation:
             cursor, seen = state if state is not None else (b"0", set())
-            nxt, flat = yield Call(("HSCAN", self.key, cursor, "COUNT", CHUNK), (self.key,),
-                                   readonly=True)
+            nxt, flat = yield scan_call(self.key, "hash", cursor)
             dec, opener = self._codec.decode, self._open_ref
             out: list[Any] = []
             for i in range(0, len(flat), 2):
@@ -228,7 +229,10 @@ class DictBase(RedisObject):
         """
         encoded = yield from self._collect(args, kwargs, "update")
         if encoded:
-            yield Call(("HSET", self.key, *(x for kv in encoded.items() for x in kv)), (self.key,))
+            flat: list[bytes] = []
+            for kv in encoded.items():
+                flat += kv
+            yield Call(("HSET", self.key, *flat), (self.key,))
 
     @op
     def clear(self) -> Operation:
@@ -323,7 +327,8 @@ class Dict(DictBase, SyncFace):
 
     ``Dict({"name": "Ada"}, key="user:1")`` is the Redis hash ``user:1``.  ``initial`` (a mapping
     or pairs) is written only if the key does not exist yet; ``d.value = {...}`` replaces the
-    content atomically.  Iteration reads HSCAN chunks (10,000 items in about 7 round trips) in
+    content atomically.  Iteration reads the whole hash in one round trip up to 10,000 items, else HSCAN
+    pages, in
     Redis hash order; ``keys()``/``values()``/``items()`` are one-round-trip snapshots.
     Comparisons and ``|`` read the content once; ``|=`` is one HSET.
     """

@@ -16,7 +16,7 @@ from ..core.base import AsyncFace, RedisObject, SyncFace, op
 from ..core.calls import Call, Operation, run_script
 from ..core.codec import JsonCodec
 from ..core.scripts import load_script
-from ._container import as_index, slice_args, tombstone
+from ._container import as_index, list_chunk, slice_args, tombstone
 
 _INIT = load_script("list_init")
 _REPLACE = load_script("list_replace")
@@ -30,8 +30,6 @@ _REVERSE = load_script("list_reverse")
 _IMUL = load_script("list_imul")
 _CAS_REPLACE = load_script("list_cas_replace")
 _SORT = load_script("list_sort")
-
-CHUNK = 2500  # items per LRANGE while iterating: 10,000 items in 5 round trips
 
 
 def content_hash(items: list[bytes]) -> str:
@@ -106,10 +104,7 @@ class ListBase(RedisObject):
         return self._dec_all((yield self._range()))
 
     def _chunk(self, start: int | None) -> Operation:
-        start = start or 0
-        items = yield Call(("LRANGE", self.key, start, start + CHUNK - 1), (self.key,),
-                           readonly=True)
-        nxt = start + CHUNK if len(items) == CHUNK else None
+        items, nxt = yield from list_chunk(self.key, start)
         return self._dec_all(items), nxt
 
     # -- writing -----------------------------------------------------------------------------
@@ -236,8 +231,9 @@ class List(ListBase, SyncFace):
     ``List(["a", "b"], key="tasks")`` is the Redis list ``tasks`` (``LRANGE tasks 0 -1`` shows
     it).  ``initial`` is written only if the key does not exist yet.  Comparisons with lists and
     other Lists read the items once; ``+`` and ``*`` return plain lists; ``+=`` and ``*=`` mutate
-    atomically.  Iteration reads chunks of 2,500 items (LRANGE), so 10,000 items cost 5 round
-    trips; it is not a snapshot if others write concurrently.
+    atomically.  Iteration reads chunks of 10,000 items (LRANGE; the first with LLEN in the same
+    round trip), so up to 10,000 items cost one round trip; it is not a snapshot if others write
+    concurrently.
     """
 
     __hash__ = None  # type: ignore[assignment]

@@ -21,14 +21,13 @@ from typing import Any
 from ..core.base import AsyncFace, RedisObject, SyncFace, op
 from ..core.calls import Call, Operation, run_script
 from ..core.scripts import load_script
-from ._container import check_hashable
+from ._container import check_hashable, scan_call
 
 _INIT = load_script("set_init")
 _REPLACE = load_script("set_replace")
 _STORE = load_script("set_store")
 _RELATION = load_script("set_relation")
 
-CHUNK = 2500  # SSCAN COUNT while iterating: 10,000 members in a handful of round trips
 
 Operands = tuple[list[str], list[list[bytes]]]
 
@@ -119,8 +118,7 @@ class SetBase(RedisObject):
 
     def _chunk(self, state: tuple[bytes, set[bytes]] | None) -> Operation:
         cursor, seen = state if state is not None else (b"0", set())
-        nxt, raw = yield Call(("SSCAN", self.key, cursor, "COUNT", CHUNK), (self.key,),
-                              readonly=True)
+        nxt, raw = yield scan_call(self.key, "set", cursor)
         fresh = [m for m in raw if m not in seen]
         seen.update(fresh)
         done = nxt in (b"0", 0, "0")
@@ -312,8 +310,9 @@ class Set(SetBase, SyncFace):
     ``Set({"a", "b"}, key="tags")`` is the Redis set ``tags`` (``SMEMBERS tags`` shows it).
     ``initial`` is written only if the key does not exist yet.  Operators ``| & - ^`` return
     plain sets; ``|= &= -= ^=`` mutate atomically; comparisons work with ``set``, ``frozenset``
-    and other Sets (one round trip).  Iteration reads SSCAN chunks of ~2,500 members (10,000
-    members in a handful of round trips); members present for the whole iteration are yielded
+    and other Sets (one round trip).  Iteration reads all members in one round trip up to 10,000, else SSCAN
+    pages (a
+    handful of round trips); members present for the whole iteration are yielded
     exactly once, others may or may not be (SSCAN's guarantee).
     """
 
