@@ -71,3 +71,47 @@ def scan_call(key: str, kind: str, cursor: Any) -> Call:
         return run_script(_SCAN_FIRST, [key], [kind, BIG_CHUNK, SCAN_COUNT], readonly=True)
     cmd = "SSCAN" if kind == "set" else "HSCAN"
     return Call((cmd, key, cursor, "COUNT", SCAN_COUNT), (key,), readonly=True)
+
+
+class SnapshotComparisons:
+    """``== != < <= > >=`` of a sync face, by comparing plain snapshots.
+
+    ``_cmp(other)`` returns ``(snapshot of self, plain other)``, reading what it needs (one round
+    trip per vermilion operand), or ``None`` when ``other`` is not comparable (NotImplemented).
+    Two objects on the same key and client are equal without a read.
+    """
+
+    key: str
+    _client: Any
+
+    def _cmp(self, other: Any) -> tuple[Any, Any] | None:
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        if (type(other) is type(self) and getattr(other, "key", None) == self.key
+                and getattr(other, "_client", None) is self._client):
+            return True
+        pair = self._cmp(other)
+        return NotImplemented if pair is None else bool(pair[0] == pair[1])
+
+    def __ne__(self, other: object) -> bool:
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    def __lt__(self, other: Any) -> bool:
+        pair = self._cmp(other)
+        return NotImplemented if pair is None else bool(pair[0] < pair[1])
+
+    def __le__(self, other: Any) -> bool:
+        pair = self._cmp(other)
+        return NotImplemented if pair is None else bool(pair[0] <= pair[1])
+
+    def __gt__(self, other: Any) -> bool:
+        pair = self._cmp(other)
+        return NotImplemented if pair is None else bool(pair[0] > pair[1])
+
+    def __ge__(self, other: Any) -> bool:
+        pair = self._cmp(other)
+        return NotImplemented if pair is None else bool(pair[0] >= pair[1])
+
+    __hash__ = None  # type: ignore[assignment]

@@ -18,7 +18,7 @@ from typing import Any
 from ..core.base import AsyncFace, RedisObject, SyncFace, op
 from ..core.calls import Call, Operation, run_script
 from ..core.scripts import load_script
-from ._container import list_chunk, tombstone
+from ._container import SnapshotComparisons, list_chunk, tombstone
 
 _INIT = load_script("deque_init")
 _PUSH = load_script("deque_push")
@@ -29,7 +29,6 @@ _DELITEM = load_script("deque_delitem")
 _IMUL = load_script("deque_imul")
 _REVERSE = load_script("list_reverse")
 _INDEX = load_script("list_index")
-
 
 
 def _index(i: Any) -> int:
@@ -260,7 +259,7 @@ def _plain(other: Any) -> Any:
     return other.copy() if isinstance(other, Deque) else other
 
 
-class Deque(DequeBase, SyncFace):
+class Deque(SnapshotComparisons, DequeBase, SyncFace):
     """``collections.deque`` stored in the Redis list at ``key`` (``Deque(iterable, maxlen,
     key=...)``).
 
@@ -332,32 +331,6 @@ class Deque(DequeBase, SyncFace):
         if isinstance(other, (collections.deque, Deque)):
             return list(self.copy()), list(_plain(other))
         return None
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Deque) and other.key == self.key:
-            return True
-        pair = self._cmp(other)
-        return NotImplemented if pair is None else pair[0] == pair[1]
-
-    def __ne__(self, other: object) -> bool:
-        eq = self.__eq__(other)
-        return eq if eq is NotImplemented else not eq
-
-    def __lt__(self, other: Any) -> bool:
-        pair = self._cmp(other)
-        return NotImplemented if pair is None else pair[0] < pair[1]
-
-    def __le__(self, other: Any) -> bool:
-        pair = self._cmp(other)
-        return NotImplemented if pair is None else pair[0] <= pair[1]
-
-    def __gt__(self, other: Any) -> bool:
-        pair = self._cmp(other)
-        return NotImplemented if pair is None else pair[0] > pair[1]
-
-    def __ge__(self, other: Any) -> bool:
-        pair = self._cmp(other)
-        return NotImplemented if pair is None else pair[0] >= pair[1]
 
     def __copy__(self) -> collections.deque[Any]:
         return self.copy()  # type: ignore[no-any-return]

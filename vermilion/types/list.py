@@ -16,7 +16,7 @@ from ..core.base import AsyncFace, RedisObject, SyncFace, op
 from ..core.calls import Call, Operation, run_script
 from ..core.codec import JsonCodec
 from ..core.scripts import load_script
-from ._container import as_index, list_chunk, slice_args, tombstone
+from ._container import SnapshotComparisons, as_index, list_chunk, slice_args, tombstone
 
 _INIT = load_script("list_init")
 _REPLACE = load_script("list_replace")
@@ -225,7 +225,7 @@ def _plain(other: Any) -> Any:
     return other
 
 
-class List(ListBase, SyncFace):
+class List(SnapshotComparisons, ListBase, SyncFace):
     """Python's ``list`` stored in the Redis list at ``key``.
 
     ``List(["a", "b"], key="tasks")`` is the Redis list ``tasks`` (``LRANGE tasks 0 -1`` shows
@@ -235,8 +235,6 @@ class List(ListBase, SyncFace):
     round trip), so up to 10,000 items cost one round trip; it is not a snapshot if others write
     concurrently.
     """
-
-    __hash__ = None  # type: ignore[assignment]
 
     __getitem__ = ListBase.getitem
     __setitem__ = ListBase.setitem
@@ -285,37 +283,10 @@ class List(ListBase, SyncFace):
 
     __rmul__ = __mul__
 
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, List):
-            return other.key == self.key or self.copy() == other.copy()
-        if isinstance(other, list):
-            return self.copy() == other  # type: ignore[no-any-return]
-        return NotImplemented
-
-    def __ne__(self, other: object) -> bool:
-        eq = self.__eq__(other)
-        return eq if eq is NotImplemented else not eq
-
     def _cmp(self, other: Any) -> Any:
         if isinstance(other, (list, List)):
             return self.copy(), _plain(other)
         return None
-
-    def __lt__(self, other: Any) -> bool:
-        pair = self._cmp(other)
-        return NotImplemented if pair is None else pair[0] < pair[1]
-
-    def __le__(self, other: Any) -> bool:
-        pair = self._cmp(other)
-        return NotImplemented if pair is None else pair[0] <= pair[1]
-
-    def __gt__(self, other: Any) -> bool:
-        pair = self._cmp(other)
-        return NotImplemented if pair is None else pair[0] > pair[1]
-
-    def __ge__(self, other: Any) -> bool:
-        pair = self._cmp(other)
-        return NotImplemented if pair is None else pair[0] >= pair[1]
 
     def __copy__(self) -> list[Any]:
         return self.copy()  # type: ignore[no-any-return]

@@ -23,7 +23,7 @@ from ..core.base import AsyncFace, RedisObject, SyncFace, op
 from ..core.calls import Call, Operation, run_script
 from ..core.errors import DecodeError
 from ..core.scripts import load_script
-from ._container import as_index, slice_args
+from ._container import SnapshotComparisons, as_index, slice_args
 
 _SET = load_script("string_set")
 _CAS = load_script("string_cas")
@@ -236,7 +236,7 @@ def _plain(other: Any) -> Any:
     return other.get() if isinstance(other, StringBase) else other
 
 
-class _SyncStringFace(SyncFace):
+class _SyncStringFace(SnapshotComparisons, SyncFace):
     """Dunders shared by the sync ``String`` and ``ImmutableString``."""
 
     __hash__ = None  # type: ignore[assignment]
@@ -305,32 +305,6 @@ class _SyncStringFace(SyncFace):
         if isinstance(other, (str, StringBase)):
             return self.get(), _plain(other)
         return None
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, StringBase) and other.key == getattr(self, "key", None):
-            return True
-        pair = self._cmp(other)
-        return NotImplemented if pair is None else pair[0] == pair[1]
-
-    def __ne__(self, other: object) -> bool:
-        eq = self.__eq__(other)
-        return eq if eq is NotImplemented else not eq
-
-    def __lt__(self, other: Any) -> bool:
-        pair = self._cmp(other)
-        return NotImplemented if pair is None else pair[0] < pair[1]
-
-    def __le__(self, other: Any) -> bool:
-        pair = self._cmp(other)
-        return NotImplemented if pair is None else pair[0] <= pair[1]
-
-    def __gt__(self, other: Any) -> bool:
-        pair = self._cmp(other)
-        return NotImplemented if pair is None else pair[0] > pair[1]
-
-    def __ge__(self, other: Any) -> bool:
-        pair = self._cmp(other)
-        return NotImplemented if pair is None else pair[0] >= pair[1]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.get()!r}, key={self.key!r})"  # type: ignore[attr-defined]
