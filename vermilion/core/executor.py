@@ -22,6 +22,11 @@ from redis.asyncio.cluster import RedisCluster as AsyncRedisCluster
 from redis.cluster import RedisCluster
 
 from .calls import Call
+
+try:  # redis[hiredis] is a dependency; the pure-Python packer is the fallback
+    from hiredis import pack_command as _hiredis_pack
+except ImportError:  # pragma: no cover
+    _hiredis_pack = None
 from .errors import ConnectionLost, CrossSlotError, ScriptError, WrongTypeError
 
 _PY_ERRORS: dict[str, type[Exception]] = {
@@ -75,6 +80,16 @@ class Pin:
         self.conn: Any = None
         self.owner: Any = None
         self.key: str | None = None  # the first key used: on Cluster every other must share its slot
+
+
+def pack(conn: Any, calls: Sequence[Call], use_sha: bool) -> Any:
+    """The wire bytes of ``calls``.  vermilion's arguments are already str / bytes / int, so
+    hiredis packs them directly (redis-py's serializer re-checks every argument first)."""
+    if _hiredis_pack is None:
+        return conn.pack_commands([c.wire(use_sha) for c in calls])
+    if len(calls) == 1:
+        return [_hiredis_pack(calls[0].wire(use_sha))]
+    return [b"".join([_hiredis_pack(c.wire(use_sha)) for c in calls])]
 
 
 def _flatten(calls: Sequence[Call]) -> list[str]:
@@ -158,13 +173,12 @@ class SyncExecutor(_SlotRouting):
         return conn, free
 
     def _roundtrip(self, conn: Any, calls: Sequence[Call], use_sha: bool) -> list[Any]:
+        conn.send_packed_command(pack(conn, calls, use_sha))
         if len(calls) == 1:
             try:
-                conn.send_packed_command(conn.pack_command(*calls[0].wire(use_sha)))
                 return [conn.read_response(disable_decoding=True)]
             except rexc.ResponseError as exc:
                 return [exc]
-        conn.send_packed_command(conn.pack_commands([c.wire(use_sha) for c in calls]))
         replies: list[Any] = []
         for _ in calls:
             try:
@@ -266,7 +280,7 @@ class AsyncExecutor(_SlotRouting):
     async def _roundtrip(self, conn: Any, calls: Sequence[Call], use_sha: bool) -> list[Any]:
         if not conn.is_connected:
             await conn.connect()
-        await conn.send_packed_command(conn.pack_commands([c.wire(use_sha) for c in calls]))
+        await conn.send_packed_command(pack(conn, calls, use_sha))
         replies: list[Any] = []
         for _ in calls:
             try:

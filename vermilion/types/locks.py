@@ -102,7 +102,17 @@ def _check_lock_timeout(blocking: bool, timeout: float) -> float | None:
 # face hooks: background renewal and "who is the current thread/task"
 # ---------------------------------------------------------------------------------------------
 class _SyncHooks(SyncFace):
+    """Sync lease types: ``with lock:`` acquires (blocking) and releases."""
+
     _renewer: Any = None
+    acquire: Any
+    release: Any
+
+    def __enter__(self) -> bool:
+        return self.acquire()  # type: ignore[no-any-return]
+
+    def __exit__(self, *exc: Any) -> None:
+        self.release()
 
     def _who(self) -> int:
         return threading.get_ident()
@@ -133,7 +143,17 @@ class _SyncHooks(SyncFace):
 
 
 class _AsyncHooks(AsyncFace):
+    """Asyncio lease types: ``async with lock:``."""
+
     _renewer: Any = None
+    acquire: Any
+    release: Any
+
+    async def __aenter__(self) -> bool:
+        return await self.acquire()  # type: ignore[no-any-return]
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.release()
 
     def _who(self) -> int:
         return id(asyncio.current_task())
@@ -356,24 +376,12 @@ class Lock(_SyncHooks, LockBase):
     another thread using the same object may release it, like ``threading.Lock``.
     """
 
-    def __enter__(self) -> bool:
-        return self.acquire()  # type: ignore[no-any-return]
-
-    def __exit__(self, *exc: Any) -> None:
-        self.release()
-
     def __repr__(self) -> str:
         return f"<vermilion.Lock key={self.key!r} owned={self._token is not None}>"
 
 
 class AsyncLock(_AsyncHooks, LockBase):
     """The asyncio face of :class:`Lock`: ``async with lock:``, ``await lock.acquire()``."""
-
-    async def __aenter__(self) -> bool:
-        return await self.acquire()  # type: ignore[no-any-return]
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await self.release()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -503,21 +511,9 @@ class RLockBase(_LeaseBase):
 class RLock(_SyncHooks, RLockBase):
     """``threading.RLock`` as a lease in Redis, owned by this object and the acquiring thread."""
 
-    def __enter__(self) -> bool:
-        return self.acquire()  # type: ignore[no-any-return]
-
-    def __exit__(self, *exc: Any) -> None:
-        self.release()
-
 
 class AsyncRLock(_AsyncHooks, RLockBase):
     """The asyncio face of :class:`RLock`, owned by this object and the acquiring task."""
-
-    async def __aenter__(self) -> bool:
-        return await self.acquire()  # type: ignore[no-any-return]
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await self.release()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -623,21 +619,9 @@ class SemaphoreBase(_LeaseBase):
 class Semaphore(_SyncHooks, SemaphoreBase):
     """``threading.Semaphore`` across processes: ``with vermilion.Semaphore(3, key="pool"):``."""
 
-    def __enter__(self) -> bool:
-        return self.acquire()  # type: ignore[no-any-return]
-
-    def __exit__(self, *exc: Any) -> None:
-        self.release()
-
 
 class AsyncSemaphore(_AsyncHooks, SemaphoreBase):
     """The asyncio face of :class:`Semaphore`: ``async with sem:``."""
-
-    async def __aenter__(self) -> bool:
-        return await self.acquire()  # type: ignore[no-any-return]
-
-    async def __aexit__(self, *exc: Any) -> None:
-        await self.release()
 
 
 class BoundedSemaphore(Semaphore):

@@ -119,9 +119,11 @@ class SetBase(RedisObject):
     def _chunk(self, state: tuple[bytes, set[bytes]] | None) -> Operation:
         cursor, seen = state if state is not None else (b"0", set())
         nxt, raw = yield scan_call(self.key, "set", cursor)
+        done = nxt in (b"0", 0, "0")
+        if done and not seen:  # the whole set in one reply: no SSCAN repeats to drop
+            return self._dec_all(raw), None
         fresh = [m for m in raw if m not in seen]
         seen.update(fresh)
-        done = nxt in (b"0", 0, "0")
         return self._dec_all(fresh), None if done else (nxt, seen)
 
     @op
