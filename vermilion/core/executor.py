@@ -26,7 +26,7 @@ from .calls import Call
 try:  # redis[hiredis] is a dependency; the pure-Python packer is the fallback
     from hiredis import pack_command as _hiredis_pack
 except ImportError:  # pragma: no cover
-    _hiredis_pack = None
+    _hiredis_pack = None  # type: ignore[assignment]
 from .errors import ConnectionLost, CrossSlotError, ScriptError, WrongTypeError
 
 _PY_ERRORS: dict[str, type[Exception]] = {
