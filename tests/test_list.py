@@ -217,6 +217,14 @@ def test_one_round_trip(r: Any, name: str, action: Any) -> None:
     assert r.round_trips.count == 1
 
 
+@pytest.mark.parametrize("n,trips", [(0, 1), (9_999, 1), (10_000, 1), (10_001, 2), (25_000, 3)])
+def test_iteration_chunk_boundaries(r: Any, n: int, trips: int) -> None:
+    lst = vm.List(range(n))
+    r.round_trips.reset()
+    assert [x for x in lst] == list(range(n))
+    assert r.round_trips.count == trips
+
+
 def test_iteration_is_batched(r: Any) -> None:
     lst = vm.List(range(10_000))
     r.round_trips.reset()

@@ -178,14 +178,13 @@ class LocalCluster:
         self.nodes: list[EmbeddedServer] = []
         try:
             for _ in range(masters):
-                port = self._start_node()
-                del port
+                self._start_node()
             self._create()
         except BaseException:
             self.stop()
             raise
 
-    def _start_node(self) -> int:
+    def _start_node(self) -> None:
         for _ in range(20):
             port = free_port()
             d = os.path.join(self.dir, str(port))
@@ -199,7 +198,7 @@ class LocalCluster:
             except ServerNotFound:
                 continue
             self.nodes.append(node)
-            return port
+            return
         raise ServerNotFound("could not start a cluster node")
 
     def _create(self) -> None:

@@ -193,9 +193,6 @@ class RedisObject:
         reply = yield Call(("EXISTS", self.key), (self.key,), readonly=True)
         return bool(reply)
 
-    def __eq_key__(self, other: Any) -> bool:
-        return isinstance(other, RedisObject) and other.key == self.key
-
     def _short_repr(self) -> str:
         return f"<{type(self).__module__.split('.')[0]}.{type(self).__qualname__} key={self.key!r}>"
 
@@ -218,14 +215,21 @@ class SyncFace(RedisObject):
         self._run(operation, True, "__init__")
 
     def _iterate(self, chunk: Callable[[Any], Operation], start: Any = None) -> Iterator[Any]:
-        """Yield items of consecutive chunks; ``chunk(cursor)`` returns ``(items, next_cursor)``
-        with ``next_cursor is None`` at the end."""
-        cursor = start
+        """An iterator over consecutive chunks; ``chunk(cursor)`` returns ``(items,
+        next_cursor)`` with ``next_cursor is None`` at the end.  The first chunk is read at once;
+        when it is the whole collection, iteration runs at the speed of a plain list."""
+        items, cursor = self._run(chunk(start), True, "__iter__")
+        if cursor is None:
+            return iter(items)
+        return self._iterate_rest(chunk, items, cursor)
+
+    def _iterate_rest(self, chunk: Callable[[Any], Operation], items: list[Any],
+                      cursor: Any) -> Iterator[Any]:
         while True:
-            items, cursor = self._run(chunk(cursor), True, "__iter__")
             yield from items
             if cursor is None:
                 return
+            items, cursor = self._run(chunk(cursor), True, "__iter__")
 
 
 class AsyncFace(RedisObject):

@@ -53,15 +53,14 @@ def check_hashable(value: Any) -> None:
 def list_chunk(key: str, start: int | None) -> Operation:
     """Raw items of one iteration chunk of the list at ``key`` and the next start (or ``None``).
 
-    The first chunk also reads LLEN in the same round trip, so a list of up to 10,000 items is
-    iterated in one round trip; longer ones take one more per 10,000 items.
+    Each LRANGE asks for one item more than it yields, so a list of up to 10,000 items is read in
+    one round trip and a longer one in one more per 10,000 items.
     """
-    if start is None:
-        length, items = yield [Call(("LLEN", key), (key,), readonly=True),
-                               Call(("LRANGE", key, 0, BIG_CHUNK - 1), (key,), readonly=True)]
-        return items, (BIG_CHUNK if length > len(items) else None)
-    items = yield Call(("LRANGE", key, start, start + BIG_CHUNK - 1), (key,), readonly=True)
-    return items, (start + BIG_CHUNK if len(items) == BIG_CHUNK else None)
+    start = start or 0
+    items = yield Call(("LRANGE", key, start, start + BIG_CHUNK), (key,), readonly=True)
+    if len(items) > BIG_CHUNK:
+        return items[:BIG_CHUNK], start + BIG_CHUNK
+    return items, None
 
 
 def scan_call(key: str, kind: str, cursor: Any) -> Call:

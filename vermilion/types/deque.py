@@ -265,8 +265,7 @@ class Deque(SnapshotComparisons, DequeBase, SyncFace):
 
     ``initial`` is written only if the list does not exist yet.  ``d[i]``, ``len``, ``in``,
     appends, pops, ``rotate``, ``insert``, ``remove`` are one round trip each; iteration reads
-    chunks of 10,000 items, the first with LLEN in the same round trip
-    (not a snapshot if others write concurrently; no RuntimeError on
+    chunks of 10,000 items, one LRANGE each (not a snapshot if others write concurrently; no RuntimeError on
     concurrent mutation).  Comparisons with deques, ``+`` and ``*`` read the items once and give
     ``collections.deque`` values; ``+=`` and ``*=`` mutate atomically.  ``maxlen`` is read from
     Redis (one round trip).

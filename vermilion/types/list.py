@@ -231,9 +231,8 @@ class List(SnapshotComparisons, ListBase, SyncFace):
     ``List(["a", "b"], key="tasks")`` is the Redis list ``tasks`` (``LRANGE tasks 0 -1`` shows
     it).  ``initial`` is written only if the key does not exist yet.  Comparisons with lists and
     other Lists read the items once; ``+`` and ``*`` return plain lists; ``+=`` and ``*=`` mutate
-    atomically.  Iteration reads chunks of 10,000 items (LRANGE; the first with LLEN in the same
-    round trip), so up to 10,000 items cost one round trip; it is not a snapshot if others write
-    concurrently.
+    atomically.  Iteration reads chunks of 10,000 items (one LRANGE each), so up to 10,000
+    items cost one round trip; it is not a snapshot if others write concurrently.
     """
 
     __getitem__ = ListBase.getitem
