@@ -6,13 +6,10 @@ import operator
 import secrets
 from typing import Any
 
-from ..core.calls import Call, Operation, run_script
-from ..core.scripts import load_script
+from ..core.calls import Call, Operation
 
-_SCAN_FIRST = load_script("scan_first")
-
-BIG_CHUNK = 10_000  # items per LRANGE / whole-collection read while iterating
-SCAN_COUNT = 5_000  # SSCAN / HSCAN COUNT for larger sets and hashes
+BIG_CHUNK = 10_000  # items per LRANGE while iterating
+SCAN_COUNT = 10_000  # SSCAN / HSCAN COUNT: up to ~10,000 members come back in one reply
 
 TOMBSTONE_PREFIX = b"\x00vermilion-tombstone:"
 
@@ -64,12 +61,10 @@ def list_chunk(key: str, start: int | None) -> Operation:
 
 
 def scan_call(key: str, kind: str, cursor: Any) -> Call:
-    """The call reading one chunk of a set (``kind='set'``) or hash (``'hash'``): the whole
-    collection at once when it has at most 10,000 members, else SSCAN / HSCAN pages."""
-    if cursor in (None, b"0", 0, "0"):
-        return run_script(_SCAN_FIRST, [key], [kind, BIG_CHUNK, SCAN_COUNT], readonly=True)
+    """The call reading one chunk of a set (``kind='set'``) or hash (``'hash'``): SSCAN / HSCAN
+    with COUNT 10,000, which returns a collection of up to ~10,000 members in one reply."""
     cmd = "SSCAN" if kind == "set" else "HSCAN"
-    return Call((cmd, key, cursor, "COUNT", SCAN_COUNT), (key,), readonly=True)
+    return Call((cmd, key, cursor or 0, "COUNT", SCAN_COUNT), (key,), readonly=True)
 
 
 class SnapshotComparisons:

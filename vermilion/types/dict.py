@@ -161,9 +161,9 @@ class DictBase(RedisObject):
         return self._decode_pairs((yield self._hgetall())).items()
 
     def _scan(self, with_values: bool) -> Callable[[Any], Operation]:
-        """A chunk reader for iteration: the whole hash at once up to 10,000 fields, else HSCAN
-        pages; a field is never
-        yielded twice (HSCAN may repeat fields while the hash is resized)."""
+        """A chunk reader for iteration: HSCAN pages of ~10,000 fields (a hash of up to ~10,000
+        in one round trip); a field is never yielded twice (HSCAN may repeat fields while the
+        hash is resized)."""
 
         def chunk(state: tuple[bytes, set[bytes]] | None) -> Operation:
             cursor, seen = state if state is not None else (b"0", set())
@@ -327,9 +327,8 @@ class Dict(DictBase, SyncFace):
 
     ``Dict({"name": "Ada"}, key="user:1")`` is the Redis hash ``user:1``.  ``initial`` (a mapping
     or pairs) is written only if the key does not exist yet; ``d.value = {...}`` replaces the
-    content atomically.  Iteration reads the whole hash in one round trip up to 10,000 items, else HSCAN
-    pages, in
-    Redis hash order; ``keys()``/``values()``/``items()`` are one-round-trip snapshots.
+    content atomically.  Iteration reads HSCAN pages of ~10,000 items (one round trip
+    for up to ~10,000), in Redis hash order; ``keys()``/``values()``/``items()`` are one-round-trip snapshots.
     Comparisons and ``|`` read the content once; ``|=`` is one HSET.
     """
 

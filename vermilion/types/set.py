@@ -312,10 +312,9 @@ class Set(SetBase, SyncFace):
     ``Set({"a", "b"}, key="tags")`` is the Redis set ``tags`` (``SMEMBERS tags`` shows it).
     ``initial`` is written only if the key does not exist yet.  Operators ``| & - ^`` return
     plain sets; ``|= &= -= ^=`` mutate atomically; comparisons work with ``set``, ``frozenset``
-    and other Sets (one round trip).  Iteration reads all members in one round trip up to 10,000, else SSCAN
-    pages (a
-    handful of round trips); members present for the whole iteration are yielded
-    exactly once, others may or may not be (SSCAN's guarantee).
+    and other Sets (one round trip).  Iteration reads SSCAN pages of ~10,000 members (one round trip
+    for up to ~10,000); members present for the whole iteration are yielded exactly once,
+    others may or may not be (SSCAN's guarantee).
     """
 
     __hash__ = None  # type: ignore[assignment]
