@@ -351,7 +351,7 @@ def test_cluster_deque(rc: Any) -> None:
     assert list(d) == [5, 3, 4] and d.maxlen == 3
     d.insert(0, 0) if len(d) < 3 else None
     assert d.copy() == collections.deque([5, 3, 4], maxlen=3)
-    assert d.expire(100) and d.ttl() is not None
+    assert d.expire(100) and d.ttl is not None
     d.delete()
     assert rc.exists("cd") == 0
 

@@ -151,10 +151,10 @@ def test_value_property_replaces_atomically(r: Any) -> None:
 
 def test_expire_ttl_persist_delete(r: Any) -> None:
     lst = vm.List([1])
-    assert lst.ttl() is None
+    assert lst.ttl is None
     assert lst.expire(100) is True
-    assert 99 < lst.ttl() <= 100
-    assert lst.persist() is True and lst.ttl() is None
+    assert 99 < lst.ttl <= 100
+    assert lst.persist() is True and lst.ttl is None
     assert lst.delete() is True and not lst.exists() and not lst
     assert vm.List().expire(5) is False
 
@@ -414,6 +414,14 @@ async def test_async_list(ar: Any) -> None:
     ar.round_trips.reset()
     await lst.append("d")
     assert ar.round_trips.count == 1
+
+
+async def test_async_expiry(ar: Any) -> None:
+    lst = AList([1])
+    assert await lst.ttl is None
+    assert await lst.expire(50) is True
+    assert 49 < await lst.ttl <= 50
+    assert await lst.persist() is True and await lst.ttl is None
 
 
 async def test_async_initial_written_on_first_operation(ar: Any) -> None:

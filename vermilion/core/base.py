@@ -168,10 +168,13 @@ class RedisObject:
         reply = yield run_script(_EXPIRE, self.keys_owned, [to_ms(seconds)])
         return bool(reply)
 
-    @op
-    def ttl(self) -> Operation:
+    @property
+    def ttl(self) -> Any:
         """Seconds until the object expires (float), or ``None`` if it has no expiry or does not
-        exist; one round trip."""
+        exist; one round trip (PTTL).  A property: ``obj.ttl``, ``await obj.ttl`` on asyncio."""
+        return self._run(self._ttl(), True, "ttl")
+
+    def _ttl(self) -> Operation:
         reply = yield Call(("PTTL", self.key), (self.key,), readonly=True)
         return None if reply < 0 else reply / 1000.0
 
