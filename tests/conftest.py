@@ -19,7 +19,9 @@ from vermilion.server import LocalCluster
 
 pytest_plugins = ["vermilion.testing"]
 
-os.environ.pop("VERMILION_URL", None)
+# Anything left unconfigured must fail loudly rather than reach a Redis the machine already runs
+# (port 1 refuses connections); every fixture configures a private server explicitly.
+os.environ["VERMILION_URL"] = "redis://127.0.0.1:1/0"
 
 
 @pytest.fixture

@@ -102,3 +102,25 @@ async def test_async_references_open_async_objects(ar: Any) -> None:
     assert isinstance(inner, vm.aio.List)
     await inner.append(1)
     assert await vm.aio.List(key="inner").copy() == [1]
+
+
+def _append_in_child(lst: Any) -> None:
+    lst.append("from child")
+
+
+def test_objects_pickle_as_references(r: Any, vermilion_server: Any, monkeypatch: Any) -> None:
+    """A pickled object is re-opened on the receiver's default Redis (here VERMILION_URL)."""
+    import copy
+    import multiprocessing as mp
+    import pickle
+
+    lst = vm.List([1], key="shared")
+    assert pickle.loads(pickle.dumps(lst)).key == "shared"
+    monkeypatch.setenv("VERMILION_URL", vermilion_server.url)
+    child = mp.get_context("spawn").Process(target=_append_in_child, args=(lst,))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 0
+    assert lst.copy() == [1, "from child"]
+    deep = copy.deepcopy(vm.Dict({"a": [1, 2]}))
+    assert deep == {"a": [1, 2]} and type(deep) is dict

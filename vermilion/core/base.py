@@ -10,6 +10,7 @@ operations as named coroutines (``await obj.len()``, ``async for``...).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import functools
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
@@ -158,6 +159,19 @@ class RedisObject:
     def __vermilion_ref__(self) -> tuple[str, str]:
         return self.type_name, self.key
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickling (e.g. passing an object to another process) sends the reference: the
+        receiver re-opens the same key with its own default client and codec."""
+        return (reopen, (self._face, self.type_name, self.key))
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        """A deep copy is an independent plain value (like ``copy()``), never a second handle
+        on the same key."""
+        snapshot = getattr(self, "copy", None)
+        if snapshot is None or self._face != "sync":
+            raise TypeError(f"cannot deep-copy a {type(self).__name__}: it has no plain value")
+        return copy.deepcopy(snapshot(), memo)
+
     # -- operations every object has ---------------------------------------------------------
     @op
     def expire(self, seconds: float | dt.timedelta) -> Operation:
@@ -279,6 +293,12 @@ class AsyncFace(RedisObject):
 
     def __repr__(self) -> str:
         return self._short_repr()
+
+
+def reopen(face: str, type_name: str, key: str) -> RedisObject:
+    """Open the object of ``type_name`` at ``key`` on the default client (unpickling)."""
+    registry = SYNC_TYPES if face == "sync" else ASYNC_TYPES
+    return registry[type_name](key=key)
 
 
 def transaction(client: Any = None) -> Any:
