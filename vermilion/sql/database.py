@@ -31,11 +31,8 @@ def open_connection(
     if client is None:
         client = config.sync_client()
     executor = config.sync_executor(client)
-    if create:
-        vfs.create_meta(executor, name)
-    elif not vfs.exists(executor, name):
-        raise apsw.CantOpenError(f"SQL database {name!r} does not exist (pass create=True)")
-    return vfs.open_file(executor, client, name, lease=lease, busy_timeout=busy_timeout)
+    return vfs.open_file(executor, client, name, create=create, lease=lease,
+                         busy_timeout=busy_timeout)
 
 
 def drop(name: str, *, client: Any = None) -> bool:

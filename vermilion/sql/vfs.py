@@ -292,6 +292,7 @@ class Context:
         self.cid = next(Context._ids)
         self.file: RedisFile | None = None
         self.intent_write = False  # set by the connection's exec tracer before each statement
+        self.peek: tuple[int, int, bytes | None] = (0, 0, None)  # npages, page_size, page 1
 
 
 _pending: dict[int, Context] = {}
@@ -362,6 +363,10 @@ class RedisFile:
         self.size: int | None = None  # file size while writing (None: npages * page_size)
         self.gen = 0
         self.base_id = f"{secrets.token_hex(6)}.{ctx.cid}"
+        # SQLite reads the header once at open, unlocked: serve it from the open's peek
+        self.npages, self.page_size, self.peek1 = ctx.peek
+        if not self.npages:
+            self.page_size = 0
         keeper().files.add(self)
 
     # -- leases ----------------------------------------------------------------------------
@@ -482,6 +487,8 @@ class RedisFile:
         return pages[pgno]
 
     def _page(self, pgno: int) -> bytes:
+        if self.level == _NONE:  # the unlocked header read at open
+            return self.peek1 if pgno == 1 and self.peek1 else b"\0" * self.page_size
         data = self.dirty.get(pgno)
         return data if data is not None else self._committed(pgno)
 
@@ -689,11 +696,17 @@ def _tracer(ctx: Context) -> Any:
     return exec_trace
 
 
-def open_file(executor: SyncExecutor, client: Any, name: str, *, lease: float = DEFAULT_LEASE,
-              busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> apsw.Connection:
-    """An apsw connection on database ``name`` (its meta must exist)."""
+def open_file(executor: SyncExecutor, client: Any, name: str, *, create: bool = False,
+              lease: float = DEFAULT_LEASE, busy_timeout: float = DEFAULT_BUSY_TIMEOUT
+              ) -> apsw.Connection:
+    """An apsw connection on database ``name`` (created if missing and ``create``; else
+    ``apsw.CantOpenError``).  One round trip."""
     vfs()
+    peek = open_meta(executor, name, create)
+    if peek is None:
+        raise apsw.CantOpenError(f"SQL database {name!r} does not exist (pass create=True)")
     ctx = Context(executor, client, name, lease, busy_timeout)
+    ctx.peek = peek
     _pending[ctx.cid] = ctx
     try:
         conn = apsw.Connection(f"{ctx.cid}/{name}", vfs=VFS_NAME)
@@ -704,17 +717,16 @@ def open_file(executor: SyncExecutor, client: Any, name: str, *, lease: float = 
     return conn
 
 
-def create_meta(executor: SyncExecutor, name: str, page_size: int = 4096) -> bool:
-    """Create database ``name`` if missing (random epoch); True if created.  One round trip."""
+def open_meta(executor: SyncExecutor, name: str, create: bool, page_size: int = 4096
+              ) -> tuple[int, int, bytes | None] | None:
+    """Create database ``name`` if missing and ``create`` (random epoch), and peek at its header:
+    (npages, page_size, page 1), or None when it does not exist.  One round trip."""
     keys = db_keys(name)
-    reply = call(executor, run_script(_CREATE, keys[:1], [secrets.token_hex(8), page_size,
-                                                          FORMAT]))
-    return bool(reply)
-
-
-def exists(executor: SyncExecutor, name: str) -> bool:
-    keys = db_keys(name)
-    return bool(call(executor, Call(("EXISTS", keys[0]), keys[:1], readonly=True)))
+    args = ["1" if create else "0", secrets.token_hex(8), page_size, FORMAT]
+    reply = call(executor, run_script(_CREATE, keys[:2], args))
+    if not reply[0]:
+        return None
+    return int(reply[1]), int(reply[2]), reply[3]
 
 
 def delete_keys(executor: SyncExecutor, name: str) -> bool:
@@ -724,6 +736,6 @@ def delete_keys(executor: SyncExecutor, name: str) -> bool:
 
 __all__: Sequence[str] = (
     "DEFAULT_BUSY_TIMEOUT", "DEFAULT_LEASE", "FencedError", "KEY_PREFIX", "PageCache",
-    "RedisFile", "RedisVFS", "call", "create_meta", "db_keys", "delete_keys", "exists",
+    "RedisFile", "RedisVFS", "call", "db_keys", "delete_keys", "open_meta",
     "open_file",
 )
