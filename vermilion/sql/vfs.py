@@ -175,6 +175,7 @@ class Keeper(threading.Thread):
         # (side executor, keys, lease ms) -> list of (op, owner, fence)
         self.releases: dict[tuple[Any, tuple[str, ...], int], list[tuple[str, str, str]]] = {}
         self.sending = False
+        self.next_renew = time.monotonic() + DEFAULT_LEASE / 3
 
     def release(self, ex: Any, keys: tuple[str, ...], lease_ms: int, op: str, owner: str,
                 fence: int = 0) -> None:
@@ -201,12 +202,18 @@ class Keeper(threading.Thread):
                     del self.releases[k]
         return out
 
+    def register(self, f: RedisFile) -> None:
+        """Watch ``f``'s leases (renewed every lease / 3 seconds while held)."""
+        with self.cond:
+            self.files.add(f)
+            self.next_renew = min(self.next_renew, time.monotonic() + f.ctx.lease_ms / 3000)
+            self.cond.notify_all()
+
     def run(self) -> None:
-        next_renew = time.monotonic()
         while True:
             with self.cond:
                 if not self.releases:
-                    self.cond.wait(max(0.0, next_renew - time.monotonic()))
+                    self.cond.wait(max(0.0, self.next_renew - time.monotonic()))
                 releases, self.releases = self.releases, {}
                 self.sending = bool(releases)
             for (ex, keys, lease_ms), ops in releases.items():
@@ -216,19 +223,20 @@ class Keeper(threading.Thread):
                     self.sending = False
                     self.cond.notify_all()
             now = time.monotonic()
-            if now >= next_renew:
+            if now >= self.next_renew:
                 interval = self._renew()
-                next_renew = now + interval
+                with self.cond:
+                    self.next_renew = now + interval
 
     def _renew(self) -> float:
         groups: dict[tuple[Any, tuple[str, ...], int], list[tuple[str, str, str]]] = {}
         interval = DEFAULT_LEASE / 3
         for f in list(self.files):
             member, fence, held = f.member, f.fence, f.reader_held
-            if not (held or fence):
-                continue
             lease_ms = f.ctx.lease_ms
             interval = min(interval, lease_ms / 3000)
+            if not (held or fence):
+                continue
             ops = groups.setdefault((f.ctx.side, f.ctx.keys, lease_ms), [])
             if held:
                 ops.append(("r", member, "0"))
@@ -367,7 +375,7 @@ class RedisFile:
         self.npages, self.page_size, self.peek1 = ctx.peek
         if not self.npages:
             self.page_size = 0
-        keeper().files.add(self)
+        keeper().register(self)
 
     # -- leases ----------------------------------------------------------------------------
     def _begin(self, rejoin: bool = False) -> None:
@@ -378,10 +386,14 @@ class RedisFile:
             cached_version, cached_epoch = cache.version, cache.epoch
         stale = keeper().take_reader_releases(ctx.side, ctx.keys)
         want = "1" if ctx.intent_write and not rejoin else "0"
-        args = [self.member, ctx.lease_ms, cached_version, cached_epoch, want, MAX_CHANGES]
-        reply = call(ctx.executor, run_script(_BEGIN, ctx.keys, args))
-        for owner in stale:  # rare: sent on their own when a begin raced the keeper
-            keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "R", owner)
+        args = [self.member, ctx.lease_ms, cached_version, cached_epoch, want, MAX_CHANGES,
+                *stale]
+        try:
+            reply = call(ctx.executor, run_script(_BEGIN, ctx.keys, args))
+        except Exception:
+            for owner in stale:  # hand them back to the keeper
+                keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "R", owner)
+            raise
         status = _s(reply[0])
         if status == "BUSY":
             raise apsw.BusyError("a writer is committing")
@@ -634,6 +646,8 @@ class RedisFile:
             )
 
     def xClose(self) -> None:
+        """Release what this connection holds and wait for the queued releases to be sent (a
+        process exiting right after closing must not leave leases behind)."""
         ctx = self.ctx
         if self.fence:
             keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "W", self.member, self.fence)
@@ -641,6 +655,7 @@ class RedisFile:
         if self.reader_held:
             keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "R", self.member)
             self.reader_held = False
+        keeper().flush()
 
 
 class RedisVFS(apsw.VFS):  # type: ignore[misc]

@@ -1,5 +1,6 @@
 -- Start a transaction (SQLite SHARED lock), optionally taking the writer lease too.
--- ARGV: reader id, lease ms, cached version, cached epoch, want writer (0/1), max changes.
+-- ARGV: reader id, lease ms, cached version, cached epoch, want writer (0/1), max changes, then
+-- reader ids of this process's finished transactions whose leases to release.
 -- Returns {status, version, epoch, npages, page_size, fence, page1 or false, flush, changes...}
 -- status: 'OK' | 'BUSY' (a writer waits for EXCLUSIVE) | 'MISSING' (no such database).
 --!include sql_common
@@ -10,6 +11,7 @@ local now = now_ms()
 local m = redis.call('HMGET', KEYS[1], 'version', 'epoch', 'npages', 'page_size')
 if not m[1] then return {'MISSING'} end
 local version = tonumber(m[1])
+for i = 7, #ARGV do redis.call('ZREM', KEYS[5], ARGV[i]) end
 local w = live_writer(KEYS[4], now)
 if w and w[1] ~= reader and w[3] == 'PENDING' then return {'BUSY'} end
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
