@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import random
 import signal
 import sqlite3
 import time
+import warnings
 from typing import Any
 
 import apsw
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from redis.cluster import RedisCluster
 
 import vermilion
+from vermilion.core import config
 from vermilion.core.errors import ConnectionLost
-from vermilion.sql import FencedError, drop, open_connection
+from vermilion.server import EmbeddedServer
+from vermilion.sql import FencedError, drop, open_connection, remote, safety
+from vermilion.sql import files as sqlfiles
 from vermilion.sql import vfs as sqlvfs
 
 ctx = multiprocessing.get_context("fork")
@@ -42,7 +48,7 @@ def test_create_insert_select_from_second_connection(r: Any) -> None:
     assert sqlvfs.keeper().flush()  # reader leases are released in the background
     assert r.zcard("vermilion:sql:{shop}:readers") == 0
     keys = sorted(k.decode() for k in r.keys("*"))
-    assert keys == [f"vermilion:sql:{{shop}}:{s}" for s in ("fence", "meta", "pages", "pv")]
+    assert keys == [f"vermilion:sql:{{shop}}:{s}" for s in ("commits", "fence", "meta", "pages", "pv")]
 
 
 def test_missing_database_and_drop(r: Any) -> None:
@@ -242,7 +248,7 @@ def test_fenced_commit_is_refused_and_rolled_back(r: Any) -> None:
 def test_commit_retried_after_lost_reply_applies_once(r: Any, monkeypatch: Any) -> None:
     c = open_connection("retry", create=True)
     c.execute("CREATE TABLE t(v INTEGER)")
-    real = sqlvfs.call
+    real = remote.call
     seen: list[Any] = []
 
     def lossy(executor: Any, request: Any) -> Any:
@@ -255,9 +261,9 @@ def test_commit_retried_after_lost_reply_applies_once(r: Any, monkeypatch: Any) 
         return reply
 
     version = int(r.hget("vermilion:sql:{retry}:meta", "version"))
-    monkeypatch.setattr(sqlvfs, "call", lossy)
+    monkeypatch.setattr(remote, "call", lossy)
     c.execute("INSERT INTO t VALUES (1)")
-    monkeypatch.setattr(sqlvfs, "call", real)
+    monkeypatch.setattr(remote, "call", real)
     assert [s[0] for s in seen] == [b"OK", b"DONE"]  # the same commit id, run twice
     assert int(r.hget("vermilion:sql:{retry}:meta", "version")) == version + 1
     d = open_connection("retry")
@@ -320,3 +326,176 @@ def test_heartbeat_keeps_a_long_transaction_alive(r: Any) -> None:
     assert r.exists("vermilion:sql:{beat}:lock")
     a.execute("COMMIT")
     assert open_connection("beat").execute("SELECT v FROM t").fetchall() == [(1,)]
+
+
+# -- server safety checks ---------------------------------------------------------------------------
+def test_allkeys_eviction_policy_refused(r: Any, monkeypatch: Any) -> None:
+    monkeypatch.delenv(safety.ALLOW_ENV, raising=False)
+    r.config_set("maxmemory-policy", "allkeys-lru")
+    try:
+        with pytest.raises(safety.UnsafeServerError, match="allkeys-lru"):
+            open_connection("ev", create=True)
+        assert r.keys("*") == []  # refused before anything was created
+        c = sqlvfs.open_file(config.sync_executor(r), r, "ev", create=True, allow_eviction=True)
+        c.execute("CREATE TABLE t(x)")
+        monkeypatch.setenv(safety.ALLOW_ENV, "1")
+        assert open_connection("ev").execute("SELECT count(*) FROM t").fetchall() == [(0,)]
+        monkeypatch.setenv(safety.ALLOW_ENV, "0")
+        with pytest.raises(safety.UnsafeServerError):
+            open_connection("ev")
+        r.config_set("maxmemory-policy", "volatile-lru")
+        config.sync_executor(r)._vermilion_sql_policy = None  # forget the remembered policy
+        assert open_connection("ev").execute("SELECT count(*) FROM t").fetchall() == [(0,)]
+    finally:
+        r.config_set("maxmemory-policy", "noeviction")
+
+
+def test_server_refusing_config_warns_once(monkeypatch: Any) -> None:
+    monkeypatch.setattr(safety, "_warned", False)
+    server = EmbeddedServer(extra_args=["--rename-command", "CONFIG", "hidden-config"])
+    try:
+        client = config.client_from_url(server.url)
+        with pytest.warns(safety.UncheckedServerWarning, match="refused CONFIG"):
+            c = open_connection("managed", client=client, create=True)
+        c.execute("CREATE TABLE t(x)")
+        c.execute("INSERT INTO t VALUES (1)")
+        other = config.client_from_url(server.url)  # a new client checks again: no new warning
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            d = open_connection("managed", client=other)
+        assert d.execute("SELECT x FROM t").fetchall() == [(1,)]
+        client.close()
+        other.close()
+    finally:
+        server.stop()
+
+
+def test_recreated_database_flushes_sqlite_cache(r: Any, caplog: Any) -> None:
+    a = open_connection("tt", create=True)
+    a.execute("CREATE TABLE t(v TEXT)")
+    a.execute("INSERT INTO t VALUES ('old')")
+    assert a.execute("SELECT v FROM t").fetchall() == [("old",)]
+    r.flushall()
+    b = open_connection("tt", create=True)  # same statements: the same SQLite change counter
+    b.execute("CREATE TABLE t(v TEXT)")
+    b.execute("INSERT INTO t VALUES ('new')")
+    with caplog.at_level(logging.WARNING, logger="vermilion.sql"):
+        assert a.execute("SELECT v FROM t").fetchall() == [("new",)]
+    assert "went back in time" in caplog.text
+    assert a.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+def test_restored_older_version_flushes_caches(r: Any) -> None:
+    a = open_connection("old", create=True)
+    a.execute("CREATE TABLE t(v TEXT)")
+    a.execute("INSERT INTO t VALUES ('one')")
+    keys = [k for k in sqlvfs.db_keys("old") if r.exists(k)]
+    dumps = {k: r.dump(k) for k in keys}
+    a.executemany("INSERT INTO t VALUES (?)", [("two",), ("three",)])
+    b = open_connection("old")
+    assert len(b.execute("SELECT v FROM t").fetchall()) == 3  # warm caches at the later version
+    cache = sqlvfs.page_cache(config.sync_executor(r), "old")
+    flushes = cache.flushes
+    for k, d in dumps.items():
+        r.restore(k, 0, d, replace=True)  # the database goes back in time (a restored backup)
+    assert b.execute("SELECT v FROM t").fetchall() == [("one",)]
+    assert cache.flushes == flushes + 1
+    assert a.execute("SELECT v FROM t").fetchall() == [("one",)]
+    a.execute("INSERT INTO t VALUES ('after')")
+    assert b.execute("SELECT v FROM t ORDER BY v").fetchall() == [("after",), ("one",)]
+    assert b.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+# -- large commits ------------------------------------------------------------------------------------
+def test_twenty_megabyte_commit_is_staged_in_chunks(r: Any, vermilion_server: Any,
+                                                    monkeypatch: Any) -> None:
+    a = open_connection("huge", create=True)
+    a.execute("CREATE TABLE t(k INTEGER PRIMARY KEY, v BLOB)")
+    blobs = [os.urandom(1 << 20) for _ in range(20)]
+    real = remote.call
+    sizes: dict[str, list[int]] = {"sql_stage": [], "sql_commit": []}
+
+    def measuring(executor: Any, request: Any) -> Any:
+        name = request.script.name if request.script is not None else ""
+        if name in sizes:
+            sizes[name].append(sum(len(x) if isinstance(x, bytes) else 8 for x in request.args))
+        return real(executor, request)
+
+    monkeypatch.setattr(remote, "call", measuring)
+    with a:
+        a.executemany("INSERT INTO t(v) VALUES (?)", [(b,) for b in blobs])
+    monkeypatch.setattr(remote, "call", real)
+    pages = 20 * (1 << 20) // 4096
+    assert len(sizes["sql_commit"]) == 1
+    assert len(sizes["sql_stage"]) >= pages // sqlvfs.STAGE_CHUNK  # 20 MiB in 1 MiB chunks
+    assert max(sizes["sql_stage"] + sizes["sql_commit"]) < 1.2 * sqlvfs.STAGE_CHUNK * 4096
+    assert not r.exists("vermilion:sql:{huge}:stage")  # the commit moved the staged pages
+    fresh = config.client_from_url(vermilion_server.url)  # another client: an empty cache
+    b = open_connection("huge", client=fresh)
+    got = b.execute("SELECT v FROM t ORDER BY k").fetchall()
+    assert [row[0] for row in got] == blobs
+    assert b.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    b.close()
+    fresh.close()
+
+
+def test_staged_pages_of_a_fenced_writer_never_land(r: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr(sqlfiles, "STAGE_CHUNK", 4)
+    a = open_connection("stg", create=True, lease=1.0)
+    a.execute("CREATE TABLE t(v BLOB)")
+    b = open_connection("stg", lease=1.0)
+    a.execute("BEGIN IMMEDIATE")
+    a.execute("INSERT INTO t VALUES (?)", (os.urandom(40000),))
+    real = remote.call
+
+    def takeover(executor: Any, request: Any) -> Any:
+        if request.script is not None and request.script.name == "sql_commit":
+            # a's leases end after its pages were staged: b takes over and commits
+            r.delete("vermilion:sql:{stg}:lock", "vermilion:sql:{stg}:readers")
+            monkeypatch.setattr(remote, "call", real)
+            b.execute("INSERT INTO t VALUES (x'01')")
+        return real(executor, request)
+
+    monkeypatch.setattr(remote, "call", takeover)
+    with pytest.raises(FencedError):
+        a.execute("COMMIT")
+    if a.in_transaction:
+        a.execute("ROLLBACK")
+    assert a.execute("SELECT v FROM t").fetchall() == [(b"\x01",)]
+    assert not r.exists("vermilion:sql:{stg}:stage")
+    assert a.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+# -- Redis Cluster ------------------------------------------------------------------------------------
+@pytest.mark.cluster
+def test_two_databases_in_different_slots_on_cluster(rc: Any) -> None:
+    names = ["east"]
+    node = rc.get_node_from_key(sqlvfs.hash_tag("east"))
+    names.append(next(n for n in (f"west{i}" for i in range(100))
+                      if rc.get_node_from_key(sqlvfs.hash_tag(n)) != node))
+    conns = {n: open_connection(n, create=True) for n in names}
+    for i, (n, c) in enumerate(conns.items()):
+        c.execute("CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)")
+        c.executemany("INSERT INTO t(v) VALUES (?)", [(f"{n}-{j}",) for j in range(50 + i)])
+        c.execute("BEGIN IMMEDIATE")
+        c.execute("UPDATE t SET v = upper(v) WHERE k % 2 = 0")
+        c.execute("COMMIT")
+    for i, n in enumerate(names):
+        d = open_connection(n)
+        rows = d.execute("SELECT v FROM t ORDER BY k").fetchall()
+        assert len(rows) == 50 + i
+        assert rows[1] == (f"{n}-1".upper(),) and rows[2] == (f"{n}-2",)
+        assert d.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    slots = {n: rc.keyslot(sqlvfs.hash_tag(n)) for n in names}
+    assert slots[names[0]] != slots[names[1]]
+    assert sqlvfs.keeper().flush()
+    keys = [k.decode() for k in rc.keys(target_nodes=RedisCluster.PRIMARIES)]
+    assert keys
+    for k in keys:
+        n = next(n for n in names if k.startswith(sqlvfs.hash_tag(n) + ":"))
+        assert rc.keyslot(k) == slots[n]
+    for n in names:
+        assert {k for k in keys if k.startswith(sqlvfs.hash_tag(n))} >= {
+            f"{sqlvfs.hash_tag(n)}:{p}" for p in ("meta", "pages", "pv", "fence", "commits")}
+        assert drop(n) is True
+    assert rc.keys(target_nodes=RedisCluster.PRIMARIES) == []

@@ -18,7 +18,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
 redis.call('ZADD', KEYS[5], now + lease, reader)
 local fence = 0
 if want_writer and (not w or w[1] == reader) then
-  fence = take_writer(KEYS[4], KEYS[6], reader, version, now, lease)
+  fence = take_writer(KEYS[4], KEYS[6], KEYS[8], reader, version, now, lease)
 end
 local page1 = false
 local flush = 0

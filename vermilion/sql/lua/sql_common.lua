@@ -1,5 +1,6 @@
 -- Shared helpers for the SQL VFS scripts (included with --!include sql_common).
--- KEYS of every script: 1 meta, 2 pages, 3 pv, 4 lock, 5 readers, 6 fence (one hash tag).
+-- KEYS of every script: 1 meta, 2 pages, 3 pv, 4 lock, 5 readers, 6 fence, 7 commits, 8 stage
+-- (one hash tag; see vermilion/sql/keys.py).
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -12,10 +13,12 @@ local function live_writer(lock_key, now)
   return l
 end
 
--- Take the writer lease for owner: a fresh fencing token from INCR.
-local function take_writer(lock_key, fence_key, owner, base, now, lease)
+-- Take the writer lease for owner: a fresh fencing token from INCR.  Pages a previous writer
+-- staged (and never committed) are dropped.
+local function take_writer(lock_key, fence_key, stage_key, owner, base, now, lease)
   local fence = redis.call('INCR', fence_key)
   redis.call('DEL', lock_key)
+  redis.call('UNLINK', stage_key)
   redis.call('HSET', lock_key, 'owner', owner, 'fence', fence, 'state', 'RESERVED',
     'base', base, 'exp', now + lease)
   redis.call('PEXPIRE', lock_key, lease)

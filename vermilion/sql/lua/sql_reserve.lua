@@ -8,4 +8,4 @@ if version ~= base then return {'STALE', version} end
 local w = live_writer(KEYS[4], now)
 if w and w[1] ~= owner then return {'BUSY'} end
 redis.call('ZADD', KEYS[5], now + lease, owner)
-return {'OK', take_writer(KEYS[4], KEYS[6], owner, base, now, lease)}
+return {'OK', take_writer(KEYS[4], KEYS[6], KEYS[8], owner, base, now, lease)}
