@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import differential
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -309,16 +310,10 @@ counts = st.integers(-3, 5)
 mappings = st.dictionaries(elems, counts, max_size=4)
 
 
-def same(f_model: Any, f_real: Any) -> None:
-    try:
-        expected: Any = ("ok", f_model())
-    except Exception as exc:  # noqa: BLE001
-        expected = ("err", type(exc), exc.args)
-    try:
-        got: Any = ("ok", f_real())
-    except Exception as exc:  # noqa: BLE001
-        got = ("err", type(exc), exc.args)
-    assert got == expected
+
+def same(f_model: Any, f_real: Any) -> Any:
+    return differential.same(f_model, f_real, differential.ARGS)
+
 
 
 class CounterMachine(RuleBasedStateMachine):

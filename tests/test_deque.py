@@ -6,6 +6,7 @@ import collections
 import copy
 from typing import Any
 
+import differential
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -191,16 +192,10 @@ values = st.one_of(st.integers(-3, 3), st.text("ab", max_size=2), st.none())
 indexes = st.integers(-6, 6)
 
 
-def same(f_model: Any, f_real: Any) -> None:
-    try:
-        expected: Any = ("ok", f_model())
-    except Exception as exc:  # noqa: BLE001
-        expected = ("err", type(exc), str(exc))
-    try:
-        got: Any = ("ok", f_real())
-    except Exception as exc:  # noqa: BLE001
-        got = ("err", type(exc), str(exc))
-    assert got == expected
+
+def same(f_model: Any, f_real: Any) -> Any:
+    return differential.same(f_model, f_real, differential.MESSAGE)
+
 
 
 class DequeMachine(RuleBasedStateMachine):

@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 import pytest
+from differential import same
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -281,16 +282,6 @@ slices = st.builds(slice, st.none() | indexes, st.none() | indexes,
                    st.none() | st.sampled_from([1, 2, -1, -2, 3]))
 
 
-def same(f_model: Any, f_real: Any) -> None:
-    try:
-        expected: Any = ("ok", f_model())
-    except Exception as exc:  # noqa: BLE001 - comparing exception types
-        expected = ("err", type(exc))
-    try:
-        got: Any = ("ok", f_real())
-    except Exception as exc:  # noqa: BLE001
-        got = ("err", type(exc))
-    assert got == expected
 
 
 class ListMachine(RuleBasedStateMachine):

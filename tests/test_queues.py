@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 import pytest
+from differential import same
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
@@ -522,17 +523,6 @@ async def test_async_cluster_queue(arc: Any) -> None:
 values = st.one_of(st.integers(-5, 5), st.text(max_size=3), st.tuples(st.integers(0, 3)))
 
 
-def same(f_model: Any, f_real: Any) -> Any:
-    try:
-        expected: Any = ("ok", f_model())
-    except Exception as exc:  # noqa: BLE001
-        expected = ("err", type(exc))
-    try:
-        got: Any = ("ok", f_real())
-    except Exception as exc:  # noqa: BLE001
-        got = ("err", type(exc))
-    assert got == expected
-    return got
 
 
 class QueueMachine(RuleBasedStateMachine):

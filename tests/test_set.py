@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import differential
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -298,16 +299,10 @@ members = st.one_of(st.integers(-3, 6), st.sampled_from(["a", "b", "", "1"]),
 iterables = st.lists(members, max_size=5)
 
 
-def same(f_model: Any, f_real: Any) -> None:
-    try:
-        expected: Any = ("ok", f_model())
-    except Exception as exc:  # noqa: BLE001
-        expected = ("err", type(exc), exc.args)
-    try:
-        got: Any = ("ok", f_real())
-    except Exception as exc:  # noqa: BLE001
-        got = ("err", type(exc), exc.args)
-    assert got == expected
+
+def same(f_model: Any, f_real: Any) -> Any:
+    return differential.same(f_model, f_real, differential.ARGS)
+
 
 
 class SetMachine(RuleBasedStateMachine):

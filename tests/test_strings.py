@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from differential import same
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -204,16 +205,6 @@ slices = st.builds(slice, st.none() | indexes, st.none() | indexes,
                    st.none() | st.sampled_from([1, 2, -1, -2, 3]))
 
 
-def same(f_model: Any, f_real: Any) -> None:
-    try:
-        expected: Any = ("ok", f_model())
-    except Exception as exc:  # noqa: BLE001
-        expected = ("err", type(exc))
-    try:
-        got: Any = ("ok", f_real())
-    except Exception as exc:  # noqa: BLE001
-        got = ("err", type(exc))
-    assert got == expected
 
 
 class StringMachine(RuleBasedStateMachine):
