@@ -15,7 +15,8 @@ from vermilion.core.errors import ConnectionLost
 from vermilion.sql import open_connection, remote
 from vermilion.sql import vfs as sqlvfs
 
-ctx = multiprocessing.get_context("fork")
+# spawn, not fork: forking while the lease keeper thread runs can hang the child (known issue)
+ctx = multiprocessing.get_context("spawn")
 LEASE = 0.5
 
 

@@ -26,7 +26,8 @@ from vermilion.sql import FencedError, drop, open_connection, remote, safety
 from vermilion.sql import files as sqlfiles
 from vermilion.sql import vfs as sqlvfs
 
-ctx = multiprocessing.get_context("fork")
+# spawn, not fork: forking while the lease keeper thread runs can hang the child (known issue)
+ctx = multiprocessing.get_context("spawn")
 
 
 @pytest.fixture
