@@ -156,6 +156,19 @@ class RedisObject:
             raise DecodeError(f"reference to unknown vermilion type {type_name!r} (key {key!r})")
         return cls(key=key, client=self._client, codec=self._codec)
 
+    def _same_store(self, other: Any) -> bool:
+        """``other`` is of this type family on the same client and codec, so its raw members
+        compare with ours and server-side multi-key commands may combine them."""
+        return (isinstance(other, RedisObject) and other.type_name == self.type_name
+                and other._client is self._client and other._codec is self._codec)
+
+    def _colocated(self, key: str) -> bool:
+        """``key`` can be used with ours in one command (always true off Cluster)."""
+        ex = self._executor
+        if not getattr(ex, "is_cluster", False):
+            return True
+        return bool(ex.client.keyslot(key) == ex.client.keyslot(self.key))
+
     def __vermilion_ref__(self) -> tuple[str, str]:
         return self.type_name, self.key
 

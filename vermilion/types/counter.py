@@ -145,16 +145,6 @@ class MultiSetBase(RedisObject):
             args += (count, member)
         return args
 
-    def _same_store(self, other: Any) -> bool:
-        return (isinstance(other, MultiSetBase) and other._client is self._client
-                and other._codec is self._codec)
-
-    def _colocated(self, key: str) -> bool:
-        ex = self._executor
-        if not getattr(ex, "is_cluster", False):
-            return True
-        return bool(ex.client.keyslot(key) == ex.client.keyslot(self.key))
-
     def _range(self, key: str | None = None) -> Call:
         """Every (member, count) of the MultiSet at ``key`` (self's by default) in insertion
         order, flat."""

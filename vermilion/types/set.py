@@ -60,18 +60,6 @@ class SetBase(RedisObject):
             out.append(enc(m))
         return out
 
-    def _same_store(self, other: Any) -> bool:
-        """``other`` is a Set whose raw members are comparable with ours (same client, codec)."""
-        return (isinstance(other, SetBase) and other._client is self._client
-                and other._codec is self._codec)
-
-    def _colocated(self, key: str) -> bool:
-        """``key`` can be used with ours in one command (always true off Cluster)."""
-        ex = self._executor
-        if not getattr(ex, "is_cluster", False):
-            return True
-        return bool(ex.client.keyslot(key) == ex.client.keyslot(self.key))
-
     def _operands(self, others: tuple[Any, ...]) -> Generator[Any, Any, Operands]:
         """Split operands into keys usable server-side and groups of encoded members.
 
