@@ -6,6 +6,8 @@ asyncio (``vermilion.aio``), on a single Redis or Redis Cluster.
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import aio  # the asyncio face, reachable as vermilion.aio
 from .core.base import RedisObject, transaction
 from .core.codec import BytesCodec, Codec, JsonCodec, PickleCodec, Ref, StrCodec, register
@@ -44,6 +46,16 @@ from .types.set import Set
 from .types.strings import ImmutableString, String
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """``vermilion.sql`` (SQL databases stored in Redis) is imported on first use: it needs the
+    optional ``apsw`` dependency (``pip install 'vermilion[sql]'``)."""
+    if name == "sql":
+        import importlib
+
+        return importlib.import_module("vermilion.sql")
+    raise AttributeError(f"module 'vermilion' has no attribute {name!r}")
 
 __all__ = [
     # containers

@@ -9,6 +9,8 @@ Operations that Python spells as dunders returning plain values have named corou
 
 from __future__ import annotations
 
+from typing import Any
+
 from .core.base import async_transaction_for as transaction
 from .types.counter import AsyncMultiSet as MultiSet
 from .types.deque import AsyncDeque as Deque
@@ -33,6 +35,16 @@ from .types.queues import AsyncSimpleQueue as SimpleQueue
 from .types.set import AsyncSet as Set
 from .types.strings import AsyncImmutableString as ImmutableString
 from .types.strings import AsyncString as String
+
+
+def __getattr__(name: str) -> Any:
+    """``vermilion.aio.sql`` is imported on first use (it needs the optional ``apsw``)."""
+    if name == "sql":
+        import importlib
+
+        return importlib.import_module("vermilion.sql.aio")
+    raise AttributeError(f"module 'vermilion.aio' has no attribute {name!r}")
+
 
 __all__ = [
     "Barrier", "BoundedSemaphore", "Condition", "Deque", "DefaultDict", "Dict", "Event", "Float",

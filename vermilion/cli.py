@@ -1,4 +1,4 @@
-"""The ``vermilion`` command: ``vermilion demo`` and ``vermilion server``."""
+"""The ``vermilion`` command: ``vermilion demo``, ``vermilion server`` and ``vermilion sql``."""
 
 from __future__ import annotations
 
@@ -29,7 +29,18 @@ def main(argv: list[str] | None = None) -> int:
                       help="Redis URL (default: VERMILION_URL, else an embedded redis-server)")
     server = sub.add_parser("server", help="run a private redis-server in the foreground")
     server.add_argument("--port", type=int, default=None, help="TCP port (default: unix socket)")
+    sql = sub.add_parser("sql", help="run SQL on a database stored in Redis (shell or one-shot)",
+                         description="Run SQL on a vermilion.sql database: an interactive shell "
+                                     "(statements end with ';', .help lists the dot commands), "
+                                     "or the SQL given as argument.")
+    from .sqlshell import add_arguments
+
+    add_arguments(sql)
     args = parser.parse_args(argv)
+    if args.command == "sql":
+        from .sqlshell import run
+
+        return run(args)
     if args.command == "demo":
         from .demo import run_demo
 

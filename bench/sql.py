@@ -1,0 +1,162 @@
+"""SQL stored in Redis vs redis-py and stdlib sqlite3: ``python bench/sql.py [--quick]``.
+
+One private redis-server on TCP loopback (``EmbeddedServer(tcp=True)``).  Rows:
+
+* point SELECT by primary key on a 100k-row table (warm page cache) vs redis-py ``GET``;
+* autocommit INSERT through a prepared (cached) apsw statement vs redis-py ``SET``;
+* bulk insert of 100k rows in one transaction (rows/s);
+* bytes sent to Redis per single-row autocommit INSERT into a table of 1k and of 100k rows
+  (``INFO stats total_net_input_bytes`` deltas on the private server; lease releases included);
+* stdlib ``sqlite3`` in memory and in a file (``synchronous=NORMAL``, WAL) for reference.
+
+Figures are the median of the repeats (``time.perf_counter``, GC disabled while timing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from typing import Any
+
+if __package__ in (None, ""):
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import redis  # noqa: E402
+
+from vermilion.core.config import client_from_url  # noqa: E402
+from vermilion.server import EmbeddedServer  # noqa: E402
+from vermilion.sql import open_connection  # noqa: E402
+from vermilion.sql import vfs as sqlvfs  # noqa: E402
+
+
+def rate(n: int, fn: Callable[[int], Any], repeats: int) -> float:
+    """ops/s: ``n`` calls of ``fn(i)``, median of ``repeats``."""
+    times = []
+    for _ in range(repeats):
+        gc.disable()
+        t0 = time.perf_counter()
+        for i in range(n):
+            fn(i)
+        times.append(time.perf_counter() - t0)
+        gc.enable()
+    return n / statistics.median(times)
+
+
+def net_in(r: Any) -> int:
+    return int(r.info("stats")["total_net_input_bytes"])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    opts = ap.parse_args()
+    rows = 20_000 if opts.quick else 100_000
+    n = 1000 if opts.quick else 5000
+    repeats = 1 if opts.quick else 3
+    server = EmbeddedServer(tcp=True)
+    try:
+        run(server.url, rows, n, repeats)
+    finally:
+        server.stop()
+
+
+def run(url: str, rows: int, n: int, repeats: int) -> None:
+    rp = redis.Redis.from_url(url)
+    vm = client_from_url(url)
+    out: list[tuple[str, str, str]] = []
+    data = [(i, f"value-{i:08d}-{'x' * 20}") for i in range(rows)]
+    keys = [random.randrange(rows) for _ in range(n)]
+
+    # bulk insert
+    def bulk(conn: Any) -> float:
+        conn.execute("DROP TABLE IF EXISTS t")
+        conn.execute("CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)")
+        t0 = time.perf_counter()
+        conn.execute("BEGIN")
+        conn.executemany("INSERT INTO t VALUES (?, ?)", data)
+        conn.execute("COMMIT")
+        return rows / (time.perf_counter() - t0)
+
+    db = open_connection("bench", client=vm, create=True)
+    bulk_rates = [bulk(db) for _ in range(repeats)]
+    tmp = tempfile.mkdtemp(prefix="vm-sqlbench-")
+    mem = sqlite3.connect(":memory:", isolation_level=None)
+    fil = sqlite3.connect(os.path.join(tmp, "b.db"), isolation_level=None)
+    fil.execute("PRAGMA journal_mode=WAL")
+    fil.execute("PRAGMA synchronous=NORMAL")
+    ref_bulk = {name: statistics.median(bulk(c) for _ in range(repeats))
+                for name, c in (("sqlite3 memory", mem), ("sqlite3 file", fil))}
+    out.append((f"bulk insert {rows:,} rows, one transaction",
+                f"{statistics.median(bulk_rates):,.0f} rows/s",
+                ", ".join(f"{k} {v:,.0f}" for k, v in ref_bulk.items())))
+
+    # point select vs GET
+    for i in range(1000):
+        rp.set(f"k{i}", data[i][1])
+    sel = "SELECT v FROM t WHERE k = ?"
+    db.execute(sel, (1,)).fetchall()
+    for k in keys:  # warm the page cache
+        db.execute(sel, (k,)).fetchall()
+    vm_sel = rate(n, lambda i: db.execute(sel, (keys[i],)).fetchall(), repeats)
+    rp_get = rate(n, lambda i: rp.get(f"k{i % 1000}"), repeats)
+    ref_sel = {name: rate(n, lambda i, c=c: c.execute(sel, (keys[i],)).fetchall(), repeats)  # type: ignore[misc]
+               for name, c in (("sqlite3 memory", mem), ("sqlite3 file", fil))}
+    out.append(("point SELECT by primary key (100k rows)" if rows == 100_000 else
+                f"point SELECT by primary key ({rows:,} rows)",
+                f"{vm_sel:,.0f}/s vs GET {rp_get:,.0f}/s = {vm_sel / rp_get:.2f}x (target 0.7x)",
+                ", ".join(f"{k} {v:,.0f}/s" for k, v in ref_sel.items())))
+
+    # autocommit insert vs SET
+    ins = "INSERT INTO u(v) VALUES (?)"
+    for c in (db, mem, fil):
+        c.execute("CREATE TABLE IF NOT EXISTS u(id INTEGER PRIMARY KEY, v TEXT)")
+    for _ in range(50):
+        db.execute(ins, ("warm",))
+    m = max(200, n // 3)
+    vm_ins = rate(m, lambda i: db.execute(ins, ("row",)), repeats)
+    rp_set = rate(m, lambda i: rp.set(f"s{i}", "row"), repeats)
+    ref_ins = {name: rate(m, lambda i, c=c: c.execute(ins, ("row",)), repeats)  # type: ignore[misc]
+               for name, c in (("sqlite3 memory", mem), ("sqlite3 file", fil))}
+    out.append(("autocommit INSERT (prepared statement)",
+                f"{vm_ins:,.0f}/s vs SET {rp_set:,.0f}/s = {vm_ins / rp_set:.2f}x (target 0.4x)",
+                ", ".join(f"{k} {v:,.0f}/s" for k, v in ref_ins.items())))
+
+    # bytes sent per single-row commit vs table size
+    per: dict[int, float] = {}
+    for size in (1000, rows):
+        name = f"bytes{size}"
+        c = open_connection(name, client=vm, create=True)
+        c.execute("CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)")
+        c.execute("BEGIN")
+        c.executemany("INSERT INTO t VALUES (?, ?)", data[:size])
+        c.execute("COMMIT")
+        for _ in range(20):
+            c.execute("INSERT INTO t(v) VALUES (?)", ("warm",))
+        sqlvfs.keeper().flush()
+        commits = 200
+        before = net_in(rp)
+        for _ in range(commits):
+            c.execute("INSERT INTO t(v) VALUES (?)", ("one more row",))
+        sqlvfs.keeper().flush()
+        per[size] = (net_in(rp) - before) / commits
+        c.close()
+    out.append(("bytes sent per single-row commit",
+                " vs ".join(f"{v:,.0f} B at {k:,} rows" for k, v in per.items()),
+                "independent of table size" if max(per.values()) < 1.2 * min(per.values())
+                else "DEPENDS ON TABLE SIZE"))
+
+    width = max(len(a) for a, _, _ in out)
+    for row, figure, ref in out:
+        print(f"{row:<{width}}  {figure}  [{ref}]")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,640 @@
+"""Named SQL databases in Redis, RediSQL-style: SQLite runs here (apsw), its pages live in Redis.
+
+::
+
+    db = vermilion.sql.create_db("HN")
+    db.exec("CREATE TABLE hn(id INTEGER PRIMARY KEY, author TEXT, time INT, item TEXT)")
+    db.create_statement("insert_item", "INSERT INTO hn VALUES(?1, ?2, ?3, json(?4))")
+    db.exec_statement("insert_item", 8863, "dhouston", 1175714200, json.dumps(item))
+    db.query("SELECT author, count(*) FROM hn GROUP BY author")
+
+=====================================  ============================================================
+RediSQL                                here
+=====================================  ============================================================
+``CREATE_DB name [path]``              :func:`create_db` (``from_file=``), :func:`import_from`
+``DEL name``                           :func:`drop_db`
+``EXEC`` / ``QUERY``                   :meth:`Database.exec` / :meth:`Database.query`
+``CREATE/UPDATE/DELETE_STATEMENT``     :meth:`Database.create_statement` ... (stored in the
+                                       database's ``_vermilion_statements`` table)
+``EXEC/QUERY_STATEMENT``               :meth:`Database.exec_statement` / ``query_statement``
+``STATEMENT LIST / SHOW``              :meth:`Database.list_statements` / ``show_statement``
+``QUERY.INTO stream``                  :meth:`Database.query_into` (``type:column`` fields)
+``COPY src dst``                       :func:`copy` (SQLite's backup API, page by page)
+``STATISTICS``                         :meth:`Database.statistics`
+=====================================  ============================================================
+
+Parameters are always bound, never formatted into SQL: positional (``?``, ``?NNN``) as extra
+arguments, named (``:name``, ``@name``, ``$name``) as keyword arguments or one mapping.  A text
+with several statements runs them all (positional parameters are consumed in order).  Results are
+:class:`Rows`: a list of tuples with ``columns`` and ``changes`` (rows inserted, updated or deleted).
+
+Round trips (see :mod:`.vfs`): an autocommit write costs two (take the writer lease + commit), a
+read on a warm page cache one; the statistics each call counts are buffered and sent by the
+process's lease keeper, off the caller's round trips (``stats=False`` at open turns counting
+off).  A database object serialises its calls (one SQLite connection); open one per thread or
+task that needs its own transactions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
+
+import apsw
+
+from ..core.calls import Call
+from . import database as _db
+from . import vfs
+from .errors import (
+    DatabaseExists,
+    NoSuchDatabase,
+    NoSuchStatement,
+    ReadOnlyViolation,
+    StatementExists,
+)
+from .leases import count_call, keeper, side_executor
+
+STATEMENTS_TABLE = "_vermilion_statements"
+STREAM_CHUNK = 1000  # XADDs per round trip in query_into
+_SCHEMA = (f"CREATE TABLE IF NOT EXISTS {STATEMENTS_TABLE}("
+           "name TEXT PRIMARY KEY, sql TEXT NOT NULL, parameters INTEGER NOT NULL, "
+           "readonly INTEGER NOT NULL) WITHOUT ROWID")
+_NO_TABLE = f"no such table: {STATEMENTS_TABLE}"
+
+# statements SQLite calls read-only that still change the connection: refused by query()
+_LEADING = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?(?:\*/|$))*([A-Za-z]+)", re.S)
+_REFUSED_KEYWORDS = frozenset({"ATTACH", "DETACH", "BEGIN", "COMMIT", "END", "ROLLBACK",
+                               "SAVEPOINT", "RELEASE"})
+
+STAT_FIELDS = ("exec", "query", "exec_statement", "query_statement", "query_into",
+               "transactions", "rollbacks", "errors", "rows", "changes", "stream_entries")
+
+
+class Rows(list):  # type: ignore[type-arg]
+    """The rows (tuples) a call returned, with ``columns`` (the names of the last statement that
+    has result columns) and ``changes`` (rows inserted, updated or deleted by the call)."""
+
+    def __init__(self, rows: list[tuple[Any, ...]], columns: tuple[str, ...] = (),
+                 changes: int = 0):
+        super().__init__(rows)
+        self.columns = columns
+        self.changes = changes
+
+    def __repr__(self) -> str:
+        return f"Rows({list.__repr__(self)}, columns={self.columns!r}, changes={self.changes})"
+
+
+class StatementInfo(NamedTuple):
+    """A stored statement: its name, SQL, number of parameters and whether it is read-only."""
+
+    name: str
+    sql: str
+    parameters: int
+    readonly: bool
+
+
+def _info(row: Sequence[Any]) -> StatementInfo:
+    name, sql, parameters, readonly = row
+    return StatementInfo(str(name), str(sql), int(parameters), bool(readonly))
+
+
+def _page_size(conn: apsw.Connection) -> int:
+    return int(conn.execute("PRAGMA page_size").fetchall()[0][0])  # type: ignore[arg-type]
+
+
+def _bindings(params: tuple[Any, ...], named: dict[str, Any]) -> Any:
+    if named:
+        if params:
+            raise TypeError("pass SQL parameters either positionally or by name, not both")
+        return named
+    if len(params) == 1 and isinstance(params[0], Mapping):
+        return dict(params[0])
+    return params
+
+
+def _refused_keyword(sql: str) -> str | None:
+    m = _LEADING.match(sql)
+    if m is None:
+        return None
+    word = m.group(1).upper()
+    if word in _REFUSED_KEYWORDS:
+        return word
+    if word == "PRAGMA" and "=" in sql:
+        return "PRAGMA assignment"
+    return None
+
+
+def _inspect(conn: apsw.Connection, sql: str) -> tuple[int, bool]:
+    """(number of parameters, all read-only) of every statement in ``sql``, prepared without
+    running any.  Raises SQLite's error when a statement does not compile."""
+    count, readonly = 0, True
+    rest: str | None = sql
+    found = False
+    seen: dict[str, Any] = {}
+
+    def tracer(cursor: apsw.Cursor, first: str, bindings: Any) -> bool:
+        seen.update(first=first, n=cursor.bindings_count, ro=cursor.is_readonly)
+        return False
+
+    while rest and rest.strip():
+        seen.clear()
+        cur = conn.cursor()
+        cur.exec_trace = tracer
+        try:
+            cur.execute(rest, apsw._null_bindings)  # type: ignore[attr-defined]
+        except apsw.ExecTraceAbort:
+            pass
+        finally:
+            cur.close(force=True)
+        if not seen:  # only comments/whitespace left
+            break
+        found = True
+        count += seen["n"]
+        readonly = readonly and bool(seen["ro"]) and _refused_keyword(seen["first"]) is None
+        rest = rest[len(seen["first"]):]
+    if not found:
+        raise apsw.SQLError("the statement is empty")
+    return count, readonly
+
+
+class Database:
+    """A named SQL database stored in Redis.  Get one with :func:`open` or :func:`create_db`.
+
+    ``connection`` is the underlying ``apsw.Connection`` (full SQLite: JSON1, FTS5, RTREE...).
+    """
+
+    def __init__(self, name: str, connection: apsw.Connection, client: Any,
+                 stats: bool = True):
+        self.name = name
+        self.connection = connection
+        self._client = client
+        self._executor = _db.executor_for(client)
+        self._stats = stats
+        self._stats_key = _db.stats_key(name)
+        self._count_keys = (_db.meta_key(name), self._stats_key)
+        self._side = side_executor(_db.client_or_default(client))
+        self._lock = threading.RLock()
+
+    def __repr__(self) -> str:
+        return f"<vermilion.sql.Database {self.name!r}>"
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Close the SQLite connection, releasing its leases and sending its buffered
+        statistics before returning."""
+        with self._lock:
+            self.connection.close()
+        keeper().flush()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- statistics -----------------------------------------------------------------------------
+    def _count(self, **counts: int) -> None:
+        """Buffer ``counts`` for the keeper to send (no round trip of the caller's)."""
+        if self._stats:
+            keeper().add_counts(self._side, self._count_keys, counts)
+
+    @contextlib.contextmanager
+    def _counted(self, kind: str) -> Iterator[dict[str, int]]:
+        counts = {kind: 1}
+        try:
+            yield counts
+        except BaseException:
+            counts["errors"] = 1
+            raise
+        finally:
+            self._count(**counts)
+
+    def statistics(self) -> dict[str, int]:
+        """This database's counters, shared by every client: calls per kind (``exec``,
+        ``query``, ``exec_statement``, ``query_statement``, ``query_into``, ``transactions``,
+        ``rollbacks``, ``errors``), ``rows`` returned, ``changes`` (rows written),
+        ``stream_entries`` written by ``query_into``; and from the database itself ``commits``
+        (every commit by any client), ``pages``, ``page_size`` and ``size`` (bytes).
+
+        Counters are buffered in each process and sent within :data:`~.leases.COUNTS_DELAY`
+        (50 ms) by its lease keeper; this process's own are sent with the read, so they are
+        always included.  One round trip (pipelined).  Raises :class:`NoSuchDatabase` if the
+        database was dropped."""
+        meta = _db.meta_key(self.name)
+        calls = [
+            Call(("HGETALL", self._stats_key), (self._stats_key,), readonly=True),
+            Call(("HMGET", meta, "version", "npages", "page_size"), (meta,), readonly=True),
+        ]
+        pending = keeper().take_counts(self._side, self._count_keys)
+        if pending:
+            calls.insert(0, count_call(self._count_keys, pending))
+        *_, stats, info = _db.call(self._executor, calls)
+        if info[0] is None:
+            raise NoSuchDatabase(f"SQL database {self.name!r} does not exist",
+                                 database=self.name)
+        result = dict.fromkeys(STAT_FIELDS, 0)
+        for field, value in (stats or {}).items() if isinstance(stats, dict) else _pairs(stats):
+            result[field.decode() if isinstance(field, bytes) else field] = int(value)
+        version, npages, page_size = (int(v) for v in info)
+        result.update(commits=version, pages=npages, page_size=page_size,
+                      size=npages * page_size)
+        return result
+
+    # -- running SQL ----------------------------------------------------------------------------
+    def _run(self, sql: str, bindings: Any, readonly: bool,
+             segments: list[tuple[tuple[str, ...], int]] | None = None) -> Rows:
+        """Run ``sql`` (all its statements); with ``readonly`` refuse, before it runs, any
+        statement that is not read-only."""
+        conn = self.connection
+        outer = conn.exec_trace
+        rows: list[tuple[Any, ...]] = []
+        columns: list[tuple[str, ...]] = [()]
+
+        def tracer(cursor: apsw.Cursor, text: str, params: Any) -> bool:
+            if readonly:
+                word = _refused_keyword(text)
+                if not cursor.is_readonly or word is not None:
+                    what = word or "a statement that writes"
+                    raise ReadOnlyViolation(
+                        f"SQL database {self.name!r}: read-only query refused {what}: "
+                        f"{text.strip()[:200]!r}", database=self.name, sql=text)
+            names = tuple(d[0] for d in cursor.get_description())
+            if names:
+                columns[0] = names
+            if segments is not None:
+                segments.append((names, len(rows)))
+            return bool(outer(cursor, text, params)) if outer is not None else True
+
+        before = conn.total_changes()
+        cur = conn.cursor()
+        cur.exec_trace = tracer
+        try:
+            rows.extend(cur.execute(sql, bindings))
+        finally:
+            # an error (or an exception's traceback kept alive) must not leave a statement
+            # holding SQLite's read lock, and with it this process's reader lease in Redis
+            cur.close(force=True)
+        return Rows(rows, columns[0], conn.total_changes() - before)
+
+    def exec(self, sql: str, /, *params: Any, **named: Any) -> Rows:
+        """Run ``sql`` (one or more statements, reading or writing) with bound parameters and
+        return its rows.  Autocommit unless inside :meth:`transaction`."""
+        with self._lock, self._counted("exec") as counts:
+            rows = self._run(sql, _bindings(params, named), readonly=False)
+            counts.update(rows=len(rows), changes=rows.changes)
+            return rows
+
+    def query(self, sql: str, /, *params: Any, **named: Any) -> Rows:
+        """Like :meth:`exec` for read-only SQL: a statement that writes (or ATTACH / DETACH,
+        transaction control, a PRAGMA assignment) raises :class:`ReadOnlyViolation` before it
+        runs."""
+        with self._lock, self._counted("query") as counts:
+            rows = self._run(sql, _bindings(params, named), readonly=True)
+            counts.update(rows=len(rows))
+            return rows
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """``with db.transaction():`` - ``BEGIN IMMEDIATE`` (the writer lease is taken up front,
+        waiting up to the busy timeout), ``COMMIT`` on success, ``ROLLBACK`` on an exception.
+        Nested, it is a ``SAVEPOINT``."""
+        conn = self.connection
+        with self._lock:
+            nested = conn.in_transaction
+            point = f"vermilion_{id(self):x}_{threading.get_ident():x}"
+            conn.execute(f"SAVEPOINT {point}" if nested else "BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            with self._lock:
+                if nested:
+                    conn.execute(f"ROLLBACK TO {point}; RELEASE {point}")
+                elif conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            if not nested:
+                self._count(rollbacks=1)
+            raise
+        with self._lock:
+            try:
+                conn.execute(f"RELEASE {point}" if nested else "COMMIT")
+            except BaseException:
+                if not nested and conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if not nested:
+                    self._count(rollbacks=1, errors=1)
+                raise
+        if not nested:
+            self._count(transactions=1)
+
+    @contextlib.contextmanager
+    def _implicit(self, immediate: bool) -> Iterator[None]:
+        """A transaction around a statement lookup and its run, unless one is open."""
+        conn = self.connection
+        if conn.in_transaction:
+            yield
+            return
+        conn.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        try:
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    # -- stored statements ----------------------------------------------------------------------
+    def _no_statement(self, name: str) -> NoSuchStatement:
+        return NoSuchStatement(f"SQL database {self.name!r} has no statement {name!r}",
+                               database=self.name, statement=name)
+
+    def _lookup(self, name: str) -> StatementInfo:
+        try:
+            found = self.connection.execute(
+                f"SELECT name, sql, parameters, readonly FROM {STATEMENTS_TABLE} WHERE name = ?",
+                (name,)).fetchall()
+        except apsw.SQLError as exc:
+            if _NO_TABLE in str(exc):
+                raise self._no_statement(name) from None
+            raise
+        if not found:
+            raise self._no_statement(name)
+        return _info(found[0])
+
+    def _store(self, name: str, sql: str, *, new: bool) -> None:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"a statement name must be a non-empty str, not {name!r}")
+        if not isinstance(sql, str):
+            raise TypeError(f"a statement must be str, not {type(sql).__name__}")
+        with self._lock, self._implicit(immediate=True):
+            conn = self.connection
+            conn.execute(_SCHEMA)
+            there = conn.execute(f"SELECT 1 FROM {STATEMENTS_TABLE} WHERE name = ?",
+                                 (name,)).fetchall()
+            if new and there:
+                raise StatementExists(
+                    f"SQL database {self.name!r} already has a statement {name!r}",
+                    database=self.name, statement=name)
+            if not new and not there:
+                raise self._no_statement(name)
+            parameters, readonly = _inspect(conn, sql)
+            conn.execute(f"INSERT OR REPLACE INTO {STATEMENTS_TABLE} VALUES (?, ?, ?, ?)",
+                         (name, sql, parameters, int(readonly)))
+
+    def create_statement(self, name: str, sql: str) -> None:
+        """Store ``sql`` (checked to compile, not run) under ``name`` inside the database, for
+        every client; :class:`StatementExists` if the name is taken.  One transaction."""
+        self._store(name, sql, new=True)
+
+    def update_statement(self, name: str, sql: str) -> None:
+        """Replace the SQL of stored statement ``name`` (:class:`NoSuchStatement` if missing)."""
+        self._store(name, sql, new=False)
+
+    def delete_statement(self, name: str) -> None:
+        """Delete stored statement ``name`` (:class:`NoSuchStatement` if missing)."""
+        with self._lock, self._implicit(immediate=True):
+            self._lookup(name)
+            self.connection.execute(f"DELETE FROM {STATEMENTS_TABLE} WHERE name = ?", (name,))
+
+    def show_statement(self, name: str) -> StatementInfo:
+        """The stored statement ``name`` (:class:`NoSuchStatement` if missing)."""
+        with self._lock:
+            return self._lookup(name)
+
+    def list_statements(self) -> list[StatementInfo]:
+        """Every stored statement, by name."""
+        with self._lock:
+            try:
+                found = self.connection.execute(
+                    f"SELECT name, sql, parameters, readonly FROM {STATEMENTS_TABLE} "
+                    "ORDER BY name").fetchall()
+            except apsw.SQLError as exc:
+                if _NO_TABLE in str(exc):
+                    return []
+                raise
+            return [_info(row) for row in found]
+
+    def exec_statement(self, name: str, /, *params: Any, **named: Any) -> Rows:
+        """Run stored statement ``name`` with bound parameters; its lookup and run are one
+        transaction (``BEGIN IMMEDIATE`` unless one is open)."""
+        with self._lock, self._counted("exec_statement") as counts, \
+                self._implicit(immediate=True):
+            info = self._lookup(name)
+            rows = self._run(info.sql, _bindings(params, named), readonly=False)
+            counts.update(rows=len(rows), changes=rows.changes)
+            return rows
+
+    def query_statement(self, name: str, /, *params: Any, **named: Any) -> Rows:
+        """Run stored statement ``name`` read-only (:class:`ReadOnlyViolation` if it writes)."""
+        with self._lock, self._counted("query_statement") as counts, \
+                self._implicit(immediate=False):
+            info = self._lookup(name)
+            self._refuse_writer(info)
+            rows = self._run(info.sql, _bindings(params, named), readonly=True)
+            counts.update(rows=len(rows))
+            return rows
+
+    def _refuse_writer(self, info: StatementInfo) -> None:
+        if not info.readonly:
+            raise ReadOnlyViolation(
+                f"SQL database {self.name!r}: statement {info.name!r} is not read-only",
+                database=self.name, sql=info.sql)
+
+    # -- results into a Redis stream ------------------------------------------------------------
+    def query_into(self, stream: str, sql: str, /, *params: Any, **named: Any) -> int:
+        """Run read-only ``sql`` and append one entry per row to the Redis stream ``stream``
+        (``XADD stream *``), fields ``type:column`` as RediSQL wrote them: ``int:id``,
+        ``real:x``, ``text:author``, ``blob:b``, ``null:c`` (value empty).  Returns the number of
+        rows.  The rows come from one read transaction; the entries are sent in pipelined batches
+        of 1000 (not atomic as a whole)."""
+        with self._lock, self._counted("query_into") as counts:
+            segments: list[tuple[tuple[str, ...], int]] = []
+            rows = self._run(sql, _bindings(params, named), readonly=True, segments=segments)
+            counts.update(rows=len(rows), stream_entries=len(rows))
+        self._xadd(stream, rows, segments)
+        return len(rows)
+
+    def query_statement_into(self, stream: str, name: str, /, *params: Any,
+                             **named: Any) -> int:
+        """:meth:`query_into` with stored statement ``name``."""
+        with self._lock, self._counted("query_into") as counts, \
+                self._implicit(immediate=False):
+            info = self._lookup(name)
+            self._refuse_writer(info)
+            segments: list[tuple[tuple[str, ...], int]] = []
+            rows = self._run(info.sql, _bindings(params, named), readonly=True,
+                             segments=segments)
+            counts.update(rows=len(rows), stream_entries=len(rows))
+        self._xadd(stream, rows, segments)
+        return len(rows)
+
+    def _xadd(self, stream: str, rows: list[tuple[Any, ...]],
+              segments: list[tuple[tuple[str, ...], int]]) -> None:
+        if not isinstance(stream, str):
+            raise TypeError(f"a stream key must be str, not {type(stream).__name__}")
+        bounds = [start for _, start in segments[1:]] + [len(rows)]
+        calls: list[Call] = []
+        for (names, start), end in zip(segments, bounds):
+            for row in rows[start:end]:
+                fields: list[Any] = []
+                for column, value in zip(names, row):
+                    fields += _field(column, value)
+                calls.append(Call(("XADD", stream, "*", *fields), (stream,)))
+                if len(calls) == STREAM_CHUNK:
+                    _db.call(self._executor, calls)
+                    calls = []
+        if calls:
+            _db.call(self._executor, calls)
+
+    # -- files ------------------------------------------------------------------------------
+    def export_to(self, path: str | os.PathLike[str]) -> None:
+        """Write a consistent snapshot of this database to the local SQLite file ``path``
+        (replacing its content), with SQLite's backup API."""
+        with self._lock:
+            local = apsw.Connection(os.fspath(path))
+            try:
+                _backup(local, self.connection)
+            finally:
+                local.close()
+
+
+def _field(column: str, value: Any) -> list[Any]:
+    if value is None:
+        return [f"null:{column}", b""]
+    if isinstance(value, int):
+        return [f"int:{column}", str(value)]
+    if isinstance(value, float):
+        return [f"real:{column}", repr(value)]
+    if isinstance(value, str):
+        return [f"text:{column}", value]
+    return [f"blob:{column}", bytes(value)]
+
+
+def _pairs(flat: Sequence[Any]) -> Iterator[tuple[Any, Any]]:
+    it = iter(flat)
+    return zip(it, it)
+
+
+def _backup(dest: apsw.Connection, source: apsw.Connection) -> None:
+    """Copy every page of ``source`` into ``dest`` in one step (one consistent snapshot)."""
+    with dest.backup("main", source, "main") as backup:
+        backup.step(-1)
+
+
+# -- databases ------------------------------------------------------------------------------------
+def open(name: str, *, client: Any = None, lease: float = vfs.DEFAULT_LEASE,  # noqa: A001
+         busy_timeout: float = vfs.DEFAULT_BUSY_TIMEOUT, stats: bool = True) -> Database:
+    """Open existing database ``name`` (:class:`NoSuchDatabase` if missing).  One round trip.
+
+    ``client``: a sync redis-py client (default: :func:`vermilion.configure`'s).  ``lease`` and
+    ``busy_timeout`` as in :func:`open_connection`; ``stats=False`` skips counting."""
+    try:
+        conn = _db.open_connection(name, client=client, lease=lease, busy_timeout=busy_timeout)
+    except apsw.CantOpenError:
+        raise NoSuchDatabase(f"SQL database {name!r} does not exist", database=name) from None
+    return Database(name, conn, client, stats)
+
+
+def create_db(name: str, *, exist_ok: bool = False,
+              from_file: str | os.PathLike[str] | None = None, client: Any = None,
+              lease: float = vfs.DEFAULT_LEASE, busy_timeout: float = vfs.DEFAULT_BUSY_TIMEOUT,
+              stats: bool = True) -> Database:
+    """Create database ``name`` and open it; :class:`DatabaseExists` if it exists, unless
+    ``exist_ok`` (then it is opened).  ``from_file``: a local SQLite file whose content is copied
+    in (SQLite's backup API; with ``exist_ok`` it replaces an existing database's content).
+    Creation is atomic: of concurrent creators exactly one succeeds."""
+    local = _open_local(from_file) if from_file is not None else None
+    try:
+        page_size = 4096
+        if local is not None:
+            page_size = _page_size(local)
+        created = _db.create(_db.executor_for(client), name, page_size)
+        if not created and not exist_ok:
+            raise DatabaseExists(f"SQL database {name!r} already exists", database=name)
+        db: Database | None = None
+        try:  # a database this call created is dropped again if it cannot be opened or filled
+            db = open(name, client=client, lease=lease, busy_timeout=busy_timeout, stats=stats)
+            if local is not None:
+                with db._lock:
+                    _backup(db.connection, local)
+        except BaseException:
+            if db is not None:
+                db.close()
+            if created:
+                _db.drop(name, client=client)
+            raise
+        return db
+    finally:
+        if local is not None:
+            local.close()
+
+
+def _open_local(path: str | os.PathLike[str]) -> apsw.Connection:
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(2, "No such file", path)
+    return apsw.Connection(path, flags=apsw.SQLITE_OPEN_READONLY)
+
+
+def import_from(path: str | os.PathLike[str], name: str, *, exist_ok: bool = False,
+                client: Any = None) -> Database:
+    """Create database ``name`` from the local SQLite file ``path`` (see :func:`create_db`)."""
+    return create_db(name, exist_ok=exist_ok, from_file=path, client=client)
+
+
+def drop_db(name: str, *, missing_ok: bool = False, client: Any = None) -> None:
+    """Delete database ``name`` and everything it holds (statements, statistics).  One round
+    trip, atomic.  :class:`NoSuchDatabase` if it does not exist, unless ``missing_ok``."""
+    if not _db.drop(name, client=client) and not missing_ok:
+        raise NoSuchDatabase(f"SQL database {name!r} does not exist", database=name)
+
+
+def list_dbs(*, client: Any = None) -> list[str]:
+    """The names of all databases on the server, sorted (SCAN: 1000 keys per round trip)."""
+    return _db.list_names(client)
+
+
+def exists(name: str, *, client: Any = None) -> bool:
+    """True if database ``name`` exists.  One round trip."""
+    return _db.exists(_db.executor_for(client), name)
+
+
+def copy(source: str, destination: str, *, exist_ok: bool = False, client: Any = None) -> None:
+    """Copy database ``source`` into a new database ``destination``, page by page (SQLite's
+    backup API, one consistent snapshot of the source).  :class:`NoSuchDatabase` if the source
+    is missing; :class:`DatabaseExists` if the destination exists, unless ``exist_ok`` (its
+    content is then replaced).  Statistics are not copied."""
+    src = open(source, client=client, stats=False)
+    try:
+        page_size = _page_size(src.connection)
+        created = _db.create(_db.executor_for(client), destination, page_size)
+        if not created and not exist_ok:
+            raise DatabaseExists(f"SQL database {destination!r} already exists",
+                                 database=destination)
+        dst: Database | None = None
+        try:
+            dst = open(destination, client=client, stats=False)
+            _backup(dst.connection, src.connection)
+        except BaseException:
+            if dst is not None:
+                dst.close()
+            if created:
+                _db.drop(destination, client=client)
+            raise
+        dst.close()
+    finally:
+        src.close()
+
+
+__all__: Sequence[str] = (
+    "Database", "Rows", "StatementInfo", "copy", "create_db", "drop_db", "exists",
+    "import_from", "list_dbs", "open",
+)

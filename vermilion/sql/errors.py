@@ -1,0 +1,62 @@
+"""Errors of the SQL database API (:mod:`vermilion.sql.api`).
+
+Each names the database involved (``.database``) and carries its Redis meta key (``.key``).
+Errors that SQLite itself reports (syntax errors, constraint violations, wrong number of
+bindings...) stay the ``apsw`` exceptions SQLite users know.
+"""
+
+from __future__ import annotations
+
+from ..core.errors import VermilionError
+
+
+def _meta_key(database: str) -> str:
+    return f"vermilion:sql:{{{database}}}:meta"
+
+
+class SQLDatabaseError(VermilionError):
+    """Base class of the SQL database API's errors; ``database`` is the database's name."""
+
+    def __init__(self, message: str, *, database: str, command: str | None = None):
+        super().__init__(message, key=_meta_key(database), command=command)
+        self.database = database
+
+
+class DatabaseExists(SQLDatabaseError, FileExistsError):
+    """``create_db`` (or ``copy`` / ``import_from``) found the database already there."""
+
+
+class NoSuchDatabase(SQLDatabaseError, FileNotFoundError):
+    """The database does not exist (never created, or dropped)."""
+
+
+class StatementExists(SQLDatabaseError, ValueError):
+    """``create_statement`` with a name the database already stores a statement under."""
+
+    def __init__(self, message: str, *, database: str, statement: str):
+        super().__init__(message, database=database)
+        self.statement = statement
+
+
+class NoSuchStatement(SQLDatabaseError, LookupError):
+    """No statement of that name is stored in the database."""
+
+    def __init__(self, message: str, *, database: str, statement: str):
+        super().__init__(message, database=database)
+        self.statement = statement
+
+
+class ReadOnlyViolation(SQLDatabaseError):
+    """A read-only entry point (``query``, ``query_statement``, ``query_into``) was given a
+    statement that writes (or attaches, changes transactions or assigns a pragma).  The refused
+    statement was not run."""
+
+    def __init__(self, message: str, *, database: str, sql: str):
+        super().__init__(message, database=database)
+        self.sql = sql
+
+
+__all__ = [
+    "DatabaseExists", "NoSuchDatabase", "NoSuchStatement", "ReadOnlyViolation",
+    "SQLDatabaseError", "StatementExists",
+]

@@ -1,0 +1,584 @@
+"""The apsw VFS and its files: a main database file whose pages live in Redis, journals in memory.
+
+SQLite's SHARED lock is a reader lease; RESERVED / PENDING / EXCLUSIVE are the writer lease with
+a fencing token (see :mod:`.leases`).  A lock that cannot be taken raises ``apsw.BusyError`` so
+the connection's busy timeout applies.
+
+Round trips: a transaction starts with one script (``sql_begin``) that registers the reader lease
+(and takes the writer lease when the statement about to run writes), and returns the version,
+the epoch, page 1 and the page numbers changed since this process's cached version, so the
+process-wide page cache (:mod:`.pagecache`) drops only those.  A commit is one script
+(``sql_commit``, run from ``SQLITE_FCNTL_SYNC``) that checks the lease, the fencing token and the
+base version, writes the dirty pages, bumps the version and releases both leases; a commit of
+more than :data:`STAGE_CHUNK` pages first sends them in chunks of that many pages (one round trip
+each, ``sql_stage``) so that no single script carries tens of MB.  So a read transaction on a
+warm cache costs the caller one round trip and an autocommit write two.
+
+Journals are kept in process memory: a crash before the commit script leaves Redis untouched, so
+there is never a hot journal to roll back.
+
+A database that goes back in time (its version lower than one seen before, or a new epoch: a
+restored backup, a FLUSHALL and re-creation, a failover to a lagging replica) is detected at the
+next transaction start: the process cache is flushed, and SQLite is made to drop its own page
+cache too.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from typing import Any
+
+import apsw
+
+from ..core.calls import Call, run_script
+from ..core.errors import ConnectionLost
+from ..core.executor import SyncExecutor
+from ..core.runner import RawBatch
+from . import remote, safety
+from .keys import FORMAT, db_keys
+from .leases import DEFAULT_LEASE, keeper, side_executor
+from .pagecache import PageCache, page_cache
+
+log = logging.getLogger("vermilion.sql")
+
+VFS_NAME = "vermilion-redis"
+DEFAULT_BUSY_TIMEOUT = 5.0  # seconds
+READAHEAD = 16  # pages fetched together on a cache miss
+MAX_CHANGES = 20000  # beyond this many changed pages a begin flushes the cache instead
+STAGE_CHUNK = 256  # pages per staging round trip of a large commit (1 MiB with 4 KiB pages)
+
+_NONE, _SHARED, _RESERVED = apsw.SQLITE_LOCK_NONE, apsw.SQLITE_LOCK_SHARED, apsw.SQLITE_LOCK_RESERVED
+
+
+class FencedError(apsw.IOError):  # type: ignore[misc]
+    """The commit was refused: this writer's lease expired and another writer may have taken it."""
+
+
+def _s(value: Any) -> str:
+    return remote.text(value)
+
+
+# -- per-connection context -----------------------------------------------------------------------
+class Context:
+    """What a main database file needs, handed over from :func:`open_file` to ``xOpen``."""
+
+    _ids = iter(range(1, 1 << 62))
+
+    def __init__(self, executor: SyncExecutor, client: Any, name: str, lease: float,
+                 busy_timeout: float):
+        self.executor = executor
+        self.side = side_executor(client)
+        self.name = name
+        self.keys = db_keys(name)
+        self.lease_ms = max(1, int(lease * 1000))
+        self.busy_timeout = busy_timeout
+        self.cache: PageCache = page_cache(executor, name)
+        self.cid = next(Context._ids)
+        self.file: RedisFile | None = None
+        self.intent_write = False  # set by the connection's exec tracer before each statement
+        self.peek: tuple[int, int, bytes | None] = (0, 0, None)  # npages, page_size, page 1
+
+
+_pending: dict[int, Context] = {}
+
+
+class MemFile:
+    """A journal (or other side file) kept in process memory."""
+
+    def __init__(self, vfs: RedisVFS, name: str, flags: int):
+        self.vfs, self.name, self.flags = vfs, name, flags
+        self.data = vfs.mem.setdefault(name, bytearray())
+
+    def xRead(self, amount: int, offset: int) -> bytes:
+        return bytes(self.data[offset : offset + amount])
+
+    def xWrite(self, data: bytes, offset: int) -> None:
+        end = offset + len(data)
+        if len(self.data) < offset:
+            self.data.extend(b"\0" * (offset - len(self.data)))
+        self.data[offset:end] = data
+
+    def xTruncate(self, newsize: int) -> None:
+        del self.data[newsize:]
+
+    def xSync(self, flags: int) -> None:
+        pass
+
+    def xFileSize(self) -> int:
+        return len(self.data)
+
+    def xLock(self, level: int) -> None:
+        pass
+
+    def xUnlock(self, level: int) -> None:
+        pass
+
+    def xCheckReservedLock(self) -> bool:
+        return False
+
+    def xFileControl(self, op: int, ptr: int) -> bool:
+        return False
+
+    def xSectorSize(self) -> int:
+        return 512
+
+    def xDeviceCharacteristics(self) -> int:
+        return 0
+
+    def xClose(self) -> None:
+        if self.flags & apsw.SQLITE_OPEN_DELETEONCLOSE:
+            self.vfs.mem.pop(self.name, None)
+
+
+class RedisFile:
+    """The main database file of one connection: pages in Redis, SQLite locks as leases."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.level = _NONE
+        self.reader_held = False
+        self.member = ""  # reader id of the current transaction (also the writer lease owner)
+        self.fence = 0
+        self.snapshot = -1
+        self.epoch = ""
+        self.npages = 0
+        self.page_size = 0
+        self.dirty: dict[int, bytes] = {}
+        self.size: int | None = None  # file size while writing (None: npages * page_size)
+        self.gen = 0
+        self.base_id = f"{secrets.token_hex(6)}.{ctx.cid}"
+        self.reset_sqlite_cache = False  # the database went back in time since the last begin
+        self.time_travels = 0
+        # SQLite reads the header once at open, unlocked: serve it from the open's peek
+        self.npages, self.page_size, self.peek1 = ctx.peek
+        if not self.npages:
+            self.page_size = 0
+        keeper().register(self)
+
+    # -- leases ----------------------------------------------------------------------------
+    def _begin(self, rejoin: bool = False) -> None:
+        ctx, cache = self.ctx, self.ctx.cache
+        self.gen += 1
+        self.member = f"{self.base_id}.{self.gen}"
+        with cache.lock:
+            cached_version, cached_epoch = cache.version, cache.epoch
+        stale = keeper().take_reader_releases(ctx.side, ctx.keys)
+        want = "1" if ctx.intent_write and not rejoin else "0"
+        args = [self.member, ctx.lease_ms, cached_version, cached_epoch, want, MAX_CHANGES,
+                *stale]
+        try:
+            reply = remote.call(ctx.executor, run_script(remote.BEGIN, ctx.keys, args))
+        except Exception:
+            for owner in stale:  # hand them back to the keeper
+                keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "R", owner)
+            raise
+        status = _s(reply[0])
+        if status == "BUSY":
+            raise apsw.BusyError("a writer is committing")
+        if status == "MISSING":
+            raise apsw.CantOpenError(f"SQL database {ctx.name!r} does not exist")
+        version, epoch = int(reply[1]), _s(reply[2])
+        npages, page_size, fence = int(reply[3]), int(reply[4]), int(reply[5])
+        page1, flush, changes = reply[6], int(reply[7]), reply[8:]
+        if rejoin and version != self.snapshot:
+            keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "R", self.member)
+            raise apsw.BusyError("the database changed while this connection kept its lock")
+        if self.epoch and (epoch != self.epoch or version < self.snapshot):
+            # gone back in time: SQLite's own cache may hold pages of a version that no longer
+            # exists, under a change counter that may come back (see xRead)
+            self.reset_sqlite_cache = True
+            self.time_travels += 1
+            log.warning("SQL database %r went back in time (version %d of epoch %s, seen %d of "
+                        "%s): caches flushed", ctx.name, version, epoch, self.snapshot,
+                        self.epoch)
+        self.reader_held = True
+        self.fence = fence
+        self.snapshot, self.epoch, self.npages = version, epoch, npages
+        self.page_size = page_size if npages else 0  # a new database takes SQLite's page size
+        with cache.lock:
+            if cache.valid_at(cached_version, cached_epoch):
+                if flush:
+                    cache.clear()
+                else:
+                    cache.drop(changes)
+                    cache.truncate(npages)
+                cache.version, cache.epoch = version, epoch
+                if page1 is not None:
+                    cache.put(1, page1)
+
+    def _reserve(self) -> None:
+        ctx = self.ctx
+        if not self.reader_held:
+            self._begin(rejoin=True)
+        args = [self.member, ctx.lease_ms, self.snapshot]
+        reply = remote.call(ctx.executor, run_script(remote.RESERVE, ctx.keys, args))
+        status = _s(reply[0])
+        if status != "OK":
+            raise apsw.BusyError(
+                "another connection holds the write lock" if status == "BUSY"
+                else "the database changed since this transaction started"
+            )
+        self.fence = int(reply[1])
+
+    def _release_writer(self) -> None:
+        if self.fence:
+            ctx = self.ctx
+            keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "W", self.member, self.fence)
+            self.fence = 0
+        self.dirty.clear()
+        self.size = None
+
+    def xLock(self, level: int) -> None:
+        if self.level == _NONE and level >= _SHARED:
+            self._begin()
+        if level >= _RESERVED and not self.fence:
+            self._reserve()
+        self.level = max(self.level, level)
+
+    def xUnlock(self, level: int) -> None:
+        if level < _RESERVED:
+            self._release_writer()
+        if level == _NONE and self.reader_held:
+            ctx = self.ctx
+            keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "R", self.member)
+            self.reader_held = False
+        self.level = min(self.level, level)
+
+    def xCheckReservedLock(self) -> bool:
+        return bool(self.fence)
+
+    # -- pages -----------------------------------------------------------------------------
+    def _file_size(self) -> int:
+        return self.size if self.size is not None else self.npages * self.page_size
+
+    def _committed(self, pgno: int) -> bytes:
+        """Page ``pgno`` of the snapshot: process cache, else fetched (with read-ahead)."""
+        ctx, cache = self.ctx, self.ctx.cache
+        if pgno > self.npages:
+            return b"\0" * self.page_size
+        with cache.lock:
+            if cache.valid_at(self.snapshot, self.epoch):
+                data = cache.get(pgno)
+                if data is not None:
+                    return data
+                want = [pgno] + [
+                    p for p in range(pgno + 1, min(self.npages, pgno + READAHEAD - 1) + 1)
+                    if p not in cache.pages and p not in self.dirty
+                ]
+            else:
+                want = [pgno]
+        if not self.reader_held:
+            self._begin(rejoin=True)
+        reply = remote.call(ctx.executor, run_script(
+            remote.READ, ctx.keys[:2], [self.snapshot, *want], readonly=True))
+        if _s(reply[0]) != "OK":
+            raise apsw.BusyError("the database changed while this transaction was reading")
+        pages = {p: (d if d is not None else b"\0" * self.page_size)
+                 for p, d in zip(want, reply[1:])}
+        with cache.lock:
+            if cache.valid_at(self.snapshot, self.epoch):
+                for p, d in pages.items():
+                    cache.put(p, d)
+        return pages[pgno]
+
+    def _page(self, pgno: int) -> bytes:
+        if self.level == _NONE:  # the unlocked header read at open
+            return self.peek1 if pgno == 1 and self.peek1 else b"\0" * self.page_size
+        data = self.dirty.get(pgno)
+        return data if data is not None else self._committed(pgno)
+
+    def xRead(self, amount: int, offset: int) -> bytes:
+        size = self._file_size()
+        end = min(offset + amount, size)
+        if offset >= end:
+            return b""
+        ps = self.page_size
+        parts = []
+        pos = offset
+        while pos < end:
+            pgno, start = divmod(pos, ps)
+            stop = min(ps, start + end - pos)
+            parts.append(self._page(pgno + 1)[start:stop])
+            pos += stop - start
+        out = b"".join(parts)
+        if self.reset_sqlite_cache and self.level != _NONE:
+            self.reset_sqlite_cache = False
+            if offset == 24 and amount == 16 and len(out) == 16:
+                # SQLite keeps its page cache when these 16 header bytes (change counter...)
+                # equal the ones it saw last; a database that went back in time may show the
+                # same bytes with other pages.  A flipped change counter makes SQLite drop its
+                # cache; it then reads page 1 itself and sees the true header.
+                out = bytes(b ^ 0xFF for b in out[:4]) + out[4:]
+        return out
+
+    def xWrite(self, data: bytes, offset: int) -> None:
+        if not self.page_size:
+            self.page_size = len(data)  # a new database: SQLite writes whole pages
+        ps = self.page_size
+        pos, i = offset, 0
+        while i < len(data):
+            pgno, start = divmod(pos, ps)
+            n = min(ps - start, len(data) - i)
+            if start == 0 and n == ps:
+                page = bytes(data[i : i + n])
+            else:
+                old = self._page(pgno + 1) if pgno < self._file_size() // ps else b"\0" * ps
+                page = old[:start] + bytes(data[i : i + n]) + old[start + n :]
+            self.dirty[pgno + 1] = page
+            pos += n
+            i += n
+        self.size = max(self._file_size(), offset + len(data))
+
+    def xTruncate(self, newsize: int) -> None:
+        ps = self.page_size or 1
+        self.size = newsize
+        for p in [p for p in self.dirty if (p - 1) * ps >= newsize]:
+            del self.dirty[p]
+
+    def xFileSize(self) -> int:
+        return self._file_size()
+
+    def xSync(self, flags: int) -> None:
+        pass
+
+    def xSectorSize(self) -> int:
+        return 512
+
+    def xDeviceCharacteristics(self) -> int:
+        return 0
+
+    # -- commit and pragmas ----------------------------------------------------------------
+    def _new_npages(self) -> int:
+        ps = self.page_size
+        npages = self._file_size() // ps if ps else 0
+        page1 = self.dirty.get(1)
+        if page1 is not None and page1[24:28] == page1[92:96]:
+            # the header's page count is valid: pages past it are not part of the database (a
+            # VACUUM truncates the file only after the commit's sync)
+            npages = int.from_bytes(page1[28:32], "big") or npages
+        return npages
+
+    def _send(self, request: Call) -> Any:
+        """One request whose retry is harmless: resent once if its reply was lost."""
+        try:
+            return remote.call(self.ctx.executor, request)
+        except ConnectionLost:  # maybe applied: the commit id makes the retry idempotent
+            return remote.call(self.ctx.executor, request)
+
+    def _refused(self, status: str) -> Exception:
+        if status == "BUSY":
+            return apsw.BusyError("readers kept the database locked past the busy timeout")
+        return FencedError(
+            f"commit refused ({status}): the write lease expired and another writer may "
+            "have taken over; the transaction was rolled back"
+        )
+
+    def _commit(self) -> None:
+        if not self.dirty and self._file_size() == self.npages * self.page_size:
+            return
+        ctx = self.ctx
+        if not self.fence:
+            raise FencedError("commit without the writer lease")
+        commit_id = f"{self.base_id}.{self.gen}.{secrets.token_hex(4)}"
+        npages = self._new_npages()
+        pages = [p for p in sorted(self.dirty) if p <= npages]
+        # all but the last chunk are staged first (one round trip per chunk)
+        cut = (len(pages) - 1) // STAGE_CHUNK * STAGE_CHUNK if pages else 0
+        staged, inline = pages[:cut], pages[cut:]
+        for i in range(0, len(staged), STAGE_CHUNK):
+            args: list[Any] = [self.member, self.fence, commit_id]
+            for p in staged[i : i + STAGE_CHUNK]:
+                args.extend((p, self.dirty[p]))
+            status = _s(self._send(run_script(remote.STAGE, ctx.keys, args))[0])
+            if status != "OK":
+                raise self._refused(status)
+        args = [self.member, self.fence, self.snapshot, commit_id, npages, self.page_size,
+                len(staged), *staged]
+        for p in inline:
+            args.extend((p, self.dirty[p]))
+        request = run_script(remote.COMMIT, ctx.keys, args)
+        deadline = time.monotonic() + ctx.busy_timeout
+        pause = 0.001
+        while True:
+            reply = self._send(request)
+            status = _s(reply[0])
+            if status in ("OK", "DONE"):
+                break
+            if status == "BUSY" and time.monotonic() < deadline:
+                keeper().urge()  # readers of this process may have a release queued
+                time.sleep(pause)  # readers still hold SHARED; new readers now wait (PENDING)
+                pause = min(pause * 2, 0.05)
+                continue
+            raise self._refused(status)
+        new = int(reply[1])
+        cache = ctx.cache
+        with cache.lock:
+            if cache.valid_at(self.snapshot, self.epoch):
+                cache.truncate(npages)
+                for p, d in self.dirty.items():
+                    if p <= npages:
+                        cache.put(p, d)
+                cache.version = new
+        self.snapshot, self.npages = new, npages
+        self.dirty.clear()
+        self.size = None
+        self.fence = 0  # the commit released both leases
+        self.reader_held = False
+
+    def xFileControl(self, op: int, ptr: int) -> bool:
+        if op == apsw.SQLITE_FCNTL_SYNC:
+            self._commit()
+            return True
+        if op == apsw.SQLITE_FCNTL_PRAGMA:
+            self._check_pragma(apsw.VFSFcntlPragma(ptr))
+        return False
+
+    def _check_pragma(self, pragma: Any) -> None:
+        name = (pragma.name or "").lower()
+        value = pragma.value
+        if value is None:
+            return
+        v = value.strip().strip("'\"").lower()
+        if name == "journal_mode" and v in ("wal", "off"):
+            raise apsw.SQLError(
+                f"journal_mode={value} is not supported on a Redis-stored database "
+                "(it keeps a rollback journal in memory)"
+            )
+        if name == "locking_mode" and v == "exclusive":
+            raise apsw.SQLError(
+                "locking_mode=exclusive is not supported on a Redis-stored database "
+                "(it would lock every other client out)"
+            )
+        if name == "page_size" and self.npages > 0 and v != str(self.page_size):
+            raise apsw.SQLError(
+                f"the page size of a Redis-stored database is fixed at creation "
+                f"({self.page_size}); page_size={value} refused"
+            )
+
+    def xClose(self) -> None:
+        """Release what this connection holds and wait for the queued releases to be sent (a
+        process exiting right after closing must not leave leases behind)."""
+        ctx = self.ctx
+        if self.fence:
+            keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "W", self.member, self.fence)
+            self.fence = 0
+        if self.reader_held:
+            keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "R", self.member)
+            self.reader_held = False
+        keeper().flush()  # returns at once on the keeper thread (a close run by its GC)
+
+
+class RedisVFS(apsw.VFS):  # type: ignore[misc]
+    """The VFS: main database files come from :func:`open_file`'s contexts; journals live in
+    memory; temporary files go to SQLite's default VFS."""
+
+    def __init__(self) -> None:
+        self.mem: dict[str, bytearray] = {}
+        super().__init__(VFS_NAME, "")
+
+    def xOpen(self, name: Any, flags: list[int]) -> Any:
+        if name is None:
+            return apsw.VFSFile("", name, flags)
+        filename = name.filename() if isinstance(name, apsw.URIFilename) else str(name)
+        if flags[0] & apsw.SQLITE_OPEN_MAIN_DB:
+            cid = int(filename.split("/", 1)[0])
+            ctx = _pending.pop(cid)
+            ctx.file = RedisFile(ctx)
+            return ctx.file
+        return MemFile(self, filename, flags[0])
+
+    def xAccess(self, pathname: str, flags: int) -> bool:
+        if pathname.endswith(("-journal", "-wal", "-shm")):
+            return False
+        return pathname in self.mem
+
+    def xDelete(self, filename: str, syncdir: bool) -> None:
+        self.mem.pop(filename, None)
+
+    def xFullPathname(self, name: str) -> str:
+        return name
+
+
+_vfs: RedisVFS | None = None
+_vfs_lock = threading.Lock()
+
+
+def vfs() -> RedisVFS:
+    """The registered VFS (registered with SQLite on first use)."""
+    global _vfs
+    with _vfs_lock:
+        if _vfs is None:
+            _vfs = RedisVFS()
+        return _vfs
+
+
+def _tracer(ctx: Context) -> Any:
+    def exec_trace(cursor: Any, sql: str, bindings: Any) -> bool:
+        head = sql.lstrip()[:16].upper()
+        ctx.intent_write = (not getattr(cursor, "is_readonly", True)) or head.startswith(
+            ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE"))
+        return True
+
+    return exec_trace
+
+
+def open_file(executor: SyncExecutor, client: Any, name: str, *, create: bool = False,
+              lease: float = DEFAULT_LEASE, busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+              allow_eviction: bool | None = None) -> apsw.Connection:
+    """An apsw connection on database ``name`` (created if missing and ``create``; else
+    ``apsw.CantOpenError``).  One round trip (which also checks the server's eviction policy on
+    the first open through ``executor`` and every minute after: see :mod:`.safety`)."""
+    vfs()
+    peek = open_meta(executor, name, create, allow_eviction=allow_eviction)
+    if peek is None:
+        raise apsw.CantOpenError(f"SQL database {name!r} does not exist (pass create=True)")
+    ctx = Context(executor, client, name, lease, busy_timeout)
+    ctx.peek = peek
+    _pending[ctx.cid] = ctx
+    try:
+        conn = apsw.Connection(f"{ctx.cid}/{name}", vfs=VFS_NAME)
+    finally:
+        _pending.pop(ctx.cid, None)
+    conn.set_busy_timeout(int(busy_timeout * 1000))
+    # SQLite's rollback journal in its own memory rather than in a MemFile: the same guarantee
+    # (Redis only changes in the commit script) with fewer Python calls per write transaction
+    conn.execute("PRAGMA journal_mode=MEMORY")
+    conn.exec_trace = _tracer(ctx)
+    return conn
+
+
+def open_meta(executor: SyncExecutor, name: str, create: bool, page_size: int = 4096, *,
+              allow_eviction: bool | None = None) -> tuple[int, int, bytes | None] | None:
+    """Create database ``name`` if missing and ``create`` (random epoch), and peek at its header:
+    (npages, page_size, page 1), or None when it does not exist.  One round trip.
+
+    Raises :class:`~vermilion.sql.safety.UnsafeServerError` (before creating anything) when the
+    server may evict keys."""
+    keys = db_keys(name)
+    args = ["1" if create else "0", secrets.token_hex(8), page_size, FORMAT]
+    request = run_script(remote.CREATE, keys[:2], args)
+    if safety.needs_check(executor):
+        check = safety.policy_call(keys[0])
+        policy, reply = remote.call(executor, RawBatch([check, run_script(
+            remote.CREATE, keys[:2], ["0", "", page_size, FORMAT])]))
+        safety.record(executor, policy)
+        safety.check(executor, name, allow_eviction)
+        if isinstance(reply, Exception):
+            raise reply
+        if not reply[0] and create:
+            reply = remote.call(executor, request)
+    else:
+        safety.check(executor, name, allow_eviction)
+        reply = remote.call(executor, request)
+    if not reply[0]:
+        return None
+    return int(reply[1]), int(reply[2]), reply[3]
+
+
+def delete_keys(executor: SyncExecutor, name: str) -> bool:
+    """Delete every key of database ``name``; True if it existed.  One round trip."""
+    keys = db_keys(name)
+    return bool(remote.call(executor, Call(("UNLINK", *keys), keys)))

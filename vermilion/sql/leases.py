@@ -1,0 +1,322 @@
+"""The lease keeper: one daemon thread per process that sends lease releases and renewals (and
+the buffered statistics counters of :mod:`.api`).
+
+Releasing a reader lease at the end of a read transaction is queued here and sent on the keeper's
+own connection (the caller does not wait for it); held leases are renewed every ``lease / 3``
+seconds.  A lost release or renewal only means the lease ends by itself (Redis server clock).
+"""
+
+from __future__ import annotations
+
+import atexit
+import gc
+import logging
+import os
+import threading
+import time
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from redis.cluster import RedisCluster
+
+from ..core.calls import Call, run_script
+from ..core.config import sync_executor
+from ..core.executor import SyncExecutor
+from . import remote
+
+if TYPE_CHECKING:
+    from .files import RedisFile
+
+DEFAULT_LEASE = 5.0  # seconds
+RELEASE_DELAY = 0.002  # seconds a reader release may wait for the next begin to carry it
+COUNTS_DELAY = 0.05  # seconds statistics counters are buffered before the keeper sends them
+
+log = logging.getLogger("vermilion.sql")
+
+
+def count_call(keys: tuple[str, str], fields: dict[str, int]) -> Call:
+    """The script adding ``fields`` to a database's statistics hash; ``keys`` are its meta and
+    stats keys (nothing is added once the database was dropped)."""
+    args: list[Any] = []
+    for field, n in fields.items():
+        if n:
+            args.extend((field, n))
+    return run_script(remote.COUNT, keys, args)
+
+Group = tuple[Any, tuple[str, ...], int]  # (side executor, keys, lease ms)
+
+
+def side_executor(client: Any) -> SyncExecutor:
+    """The executor the keeper uses: a connection pool of its own on a single Redis (so lease
+    releases and renewals never queue behind the caller's requests), the client's on Cluster."""
+    ex = getattr(client, "_vermilion_sql_side", None)
+    if ex is None:
+        if isinstance(client, RedisCluster):
+            ex = sync_executor(client)
+        else:
+            import redis
+
+            pool = client.connection_pool
+            conn_cls = next(
+                c for c in pool.connection_class.__mro__ if c.__module__.startswith("redis.")
+            )
+            side = redis.Redis(connection_pool=type(pool)(connection_class=conn_cls,
+                                                   **pool.connection_kwargs))
+            ex = SyncExecutor(side)
+        client._vermilion_sql_side = ex
+    return ex  # type: ignore[no-any-return]
+
+
+class Keeper(threading.Thread):
+    """Daemon thread: sends deferred lease releases at once and renews held leases."""
+
+    def __init__(self) -> None:
+        super().__init__(name="vermilion-sql-leases", daemon=True)
+        self.cond = threading.Condition()
+        self.files: weakref.WeakSet[RedisFile] = weakref.WeakSet()
+        self.releases: dict[Group, list[tuple[str, str, str]]] = {}  # -> (op, owner, fence)
+        # (executor, (meta key, stats key)) -> field -> increment
+        self.counts: dict[tuple[Any, tuple[str, str]], dict[str, int]] = {}
+        self.sending = False
+        self.release_due = float("inf")  # when the queued releases must be sent
+        self.wake_at = 0.0  # when the sleeping keeper plans to wake (0: it is awake)
+        self.flushing = 0  # threads waiting in flush()
+        # held while the keeper runs (not while it sleeps): a fork waits for it (see _before_fork)
+        self.active = threading.Lock()
+        self.next_renew = time.monotonic() + DEFAULT_LEASE / 3
+
+    def release(self, ex: Any, keys: tuple[str, ...], lease_ms: int, op: str, owner: str,
+                fence: int = 0) -> None:
+        """Queue a release: ``op`` 'R' (reader lease) or 'W' (writer lease with ``fence``).
+
+        A writer release is sent at once; a reader release waits up to :data:`RELEASE_DELAY`
+        so that the next transaction start in this process carries it (no round trip of its
+        own when reads follow each other)."""
+        delay = RELEASE_DELAY if op == "R" else 0.0
+        with self.cond:
+            self.releases.setdefault((ex, keys, lease_ms), []).append((op, owner, str(fence)))
+            due = time.monotonic() + delay
+            if due < self.release_due:
+                self.release_due = due
+                if due < self.wake_at:  # the keeper sleeps past it: wake it to re-plan
+                    self.cond.notify_all()
+
+    def add_counts(self, ex: Any, keys: tuple[str, str], counts: dict[str, int]) -> None:
+        """Add statistics ``counts`` to a database's stats hash (``keys``: meta, stats):
+        buffered, sent by the keeper at most :data:`COUNTS_DELAY` seconds later, off the
+        caller's round trips."""
+        with self.cond:
+            pending = self.counts.setdefault((ex, keys), {})
+            for field, n in counts.items():
+                pending[field] = pending.get(field, 0) + n
+            due = time.monotonic() + COUNTS_DELAY
+            if due < self.release_due:
+                self.release_due = due
+                if due < self.wake_at:
+                    self.cond.notify_all()
+
+    def take_counts(self, ex: Any, keys: tuple[str, str]) -> dict[str, int]:
+        """The counts still buffered for a database (a caller reading its statistics sends them
+        itself), after any the keeper is sending has arrived."""
+        with self.cond:
+            self.cond.wait_for(lambda: not self.sending, 5.0)
+            return self.counts.pop((ex, keys), {})
+
+    def urge(self) -> None:
+        """Send the queued releases now (a commit waits for readers, maybe ours)."""
+        with self.cond:
+            if (self.releases or self.counts) and self.release_due > 0.0:
+                self.release_due = 0.0
+                self.cond.notify_all()
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every queued release has been sent; False on timeout.
+
+        On the keeper thread itself, or while the garbage collector runs (a connection it
+        closes), it only asks for the releases to be sent and returns at once: waiting there
+        would stall every renewal (and with them every lease of this process), or wait inside
+        whatever the collector interrupted."""
+        if threading.current_thread() is self or _collecting:
+            self.urge()
+            return False
+        with self.cond:
+            if self.releases or self.counts:
+                self.release_due = 0.0
+                self.cond.notify_all()
+            self.flushing += 1
+            try:
+                return self.cond.wait_for(
+                    lambda: not self.releases and not self.counts and not self.sending, timeout)
+            finally:
+                self.flushing -= 1
+
+    def take_reader_releases(self, ex: Any, keys: tuple[str, ...]) -> list[str]:
+        """Reader releases still queued for a database (a begin sends them itself)."""
+        out: list[str] = []
+        with self.cond:
+            for k in [k for k in self.releases if k[0] is ex and k[1] == keys]:
+                ops = self.releases.pop(k, None)
+                if ops is None:  # sent meanwhile (a close run by the GC waited in flush)
+                    continue
+                out.extend(owner for op, owner, _ in ops if op == "R")
+                rest = [t for t in ops if t[0] != "R"]
+                if rest:
+                    self.releases.setdefault(k, []).extend(rest)
+            if not self.releases and not self.counts:
+                self.release_due = float("inf")
+                if self.flushing:
+                    self.cond.notify_all()  # a flush may be waiting for exactly these
+        return out
+
+    def release_all(self) -> None:
+        """Queue the release of every lease held by a watched file (at process exit)."""
+        for f in list(self.files):
+            member, fence, held = f.member, f.fence, f.reader_held
+            ctx = f.ctx
+            if fence:
+                self.release(ctx.side, ctx.keys, ctx.lease_ms, "W", member, fence)
+            if held:
+                self.release(ctx.side, ctx.keys, ctx.lease_ms, "R", member)
+
+    def register(self, f: RedisFile) -> None:
+        """Watch ``f``'s leases (renewed every lease / 3 seconds while held)."""
+        with self.cond:
+            self.files.add(f)
+            self.next_renew = min(self.next_renew, time.monotonic() + f.ctx.lease_ms / 3000)
+            self.cond.notify_all()
+
+    def run(self) -> None:
+        self.active.acquire()
+        while True:
+            with self.cond:
+                while True:
+                    now = time.monotonic()
+                    self.wake_at = wake = min(self.next_renew, self.release_due)
+                    if now >= wake:
+                        break
+                    self.active.release()
+                    try:
+                        self.cond.wait(wake - now)
+                    finally:
+                        self.active.acquire()
+                self.wake_at = 0.0  # awake: nobody needs to notify
+                releases: dict[Group, list[tuple[str, str, str]]] = {}
+                counts: dict[tuple[Any, tuple[str, str]], dict[str, int]] = {}
+                if now >= self.release_due:
+                    releases, self.releases = self.releases, {}
+                    counts, self.counts = self.counts, {}
+                    self.release_due = float("inf")
+                self.sending = bool(releases or counts)
+            for (ex, keys, lease_ms), ops in releases.items():
+                self._send(ex, keys, lease_ms, ops)
+            for (ex, keys), fields in counts.items():
+                try:
+                    remote.call(ex, count_call(keys, fields))
+                except Exception:  # noqa: BLE001 - statistics are best effort
+                    log.debug("statistics for %s lost", keys[1], exc_info=True)
+            if releases or counts:
+                with self.cond:
+                    self.sending = False
+                    self.cond.notify_all()
+            now = time.monotonic()
+            if now >= self.next_renew:
+                interval = self._renew()
+                with self.cond:
+                    self.next_renew = now + interval
+
+    def _renew(self) -> float:
+        groups: dict[Group, list[tuple[str, str, str]]] = {}
+        interval = DEFAULT_LEASE / 3
+        for f in list(self.files):
+            member, fence, held = f.member, f.fence, f.reader_held
+            lease_ms = f.ctx.lease_ms
+            interval = min(interval, lease_ms / 3000)
+            if not (held or fence):
+                continue
+            ops = groups.setdefault((f.ctx.side, f.ctx.keys, lease_ms), [])
+            if held:
+                ops.append(("r", member, "0"))
+            if fence:
+                ops.append(("w", member, str(fence)))
+        for (ex, keys, lease_ms), ops in groups.items():
+            self._send(ex, keys, lease_ms, ops)
+        return interval
+
+    @staticmethod
+    def _send(ex: Any, keys: tuple[str, ...], lease_ms: int, ops: list[tuple[str, str, str]]
+              ) -> None:
+        args: list[Any] = [lease_ms]
+        for t in ops:
+            args.extend(t)
+        try:
+            remote.call(ex, run_script(remote.LEASE, keys, args))
+        except Exception:  # noqa: BLE001 - a lost release ends with its lease
+            pass
+
+
+_collecting = False  # the garbage collector is running (see flush)
+
+
+def _gc_phase(phase: str, info: dict[str, Any]) -> None:
+    global _collecting
+    _collecting = phase == "start"
+
+
+gc.callbacks.append(_gc_phase)
+
+_keeper: Keeper | None = None
+_keeper_lock = threading.Lock()
+
+
+def keeper() -> Keeper:
+    """This process's keeper thread (started on first use, and again after a fork)."""
+    global _keeper
+    with _keeper_lock:
+        if _keeper is None:
+            _keeper = Keeper()
+            _keeper.start()
+        return _keeper
+
+
+def _at_exit() -> None:
+    """At interpreter exit, release every lease this process still holds (connections never
+    closed) instead of leaving them to expire, waiting at most a second."""
+    k = _keeper
+    if k is not None and k.is_alive():
+        k.release_all()
+        k.flush(timeout=1.0)
+
+
+atexit.register(_at_exit)
+
+
+_paused: Keeper | None = None
+
+
+def _before_fork() -> None:
+    """Let the keeper reach its sleep before a fork.  The garbage collector may run on the
+    keeper thread and close a forgotten apsw connection there, inside SQLite's mutexes; a child
+    forked at that moment would inherit them locked and hang at its first SQLite call."""
+    global _paused
+    k = _keeper
+    if k is not None and k.is_alive() and threading.current_thread() is not k \
+            and k.active.acquire(timeout=5.0):
+        _paused = k
+
+
+def _after_fork_in_parent() -> None:
+    global _paused
+    if _paused is not None:
+        _paused.active.release()
+        _paused = None
+
+
+def _after_fork() -> None:  # threads and leases do not survive fork
+    global _keeper, _keeper_lock, _paused
+    _keeper = None
+    _paused = None
+    _keeper_lock = threading.Lock()
+
+
+os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_in_parent,
+                    after_in_child=_after_fork)
