@@ -148,3 +148,49 @@ def test_remembered_commit_ids_are_capped(r: Any) -> None:
     c.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(1100)])  # autocommit each
     # trimmed back to the last 1024 every 64 commits
     assert 1024 <= r.zcard("vermilion:sql:{capped}:commits") < 1024 + 64
+
+
+# -- fork --------------------------------------------------------------------------------------
+def _child_collects_then_opens(url: str, q: Any) -> None:
+    import gc
+
+    vermilion.configure(url)
+    gc.enable()
+    gc.collect()  # closes the inherited copies of the parent's connections
+    c = open_connection("forkgc")
+    q.put(c.execute("SELECT count(*) FROM t").fetchall())
+    c.close()
+
+
+def test_forked_child_never_releases_the_parents_leases(r: Any, url: str) -> None:
+    import gc
+
+    fork = multiprocessing.get_context("fork")
+    setup = open_connection("forkgc", create=True)
+    setup.execute("CREATE TABLE t(x); INSERT INTO t VALUES (1)")
+    gc.collect()
+    gc.disable()  # the parent's forgotten connections stay open (in reference cycles)
+    try:
+        for _ in range(3):
+            c = open_connection("forkgc")
+            c.execute("BEGIN")
+            assert c.execute("SELECT x FROM t").fetchall() == [(1,)]  # holds a reader lease
+            holder: dict[str, Any] = {"conn": c}
+            holder["self"] = holder
+        del c, holder
+        held = r.zcard("vermilion:sql:{forkgc}:readers")
+        assert held == 3
+        q = fork.Queue()
+        p = fork.Process(target=_child_collects_then_opens, args=(url, q))
+        p.start()
+        assert q.get(timeout=30) == [(1,)]
+        p.join(30)
+        assert p.exitcode == 0
+        assert sqlvfs.keeper().flush()
+        # the child closed its copies without touching the leases: they are the parent's
+        assert r.zcard("vermilion:sql:{forkgc}:readers") == held
+    finally:
+        gc.enable()
+    gc.collect()  # now the parent's own connections close, releasing their leases
+    assert sqlvfs.keeper().flush()
+    assert r.zcard("vermilion:sql:{forkgc}:readers") == 0

@@ -26,6 +26,7 @@ cache too.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import threading
 import time
@@ -152,6 +153,7 @@ class RedisFile:
         self.base_id = f"{secrets.token_hex(6)}.{ctx.cid}"
         self.reset_sqlite_cache = False  # the database went back in time since the last begin
         self.time_travels = 0
+        self.pid = os.getpid()  # leases belong to this process (not to a forked child)
         # SQLite reads the header once at open, unlocked: serve it from the open's peek
         self.npages, self.page_size, self.peek1 = ctx.peek
         if not self.npages:
@@ -165,7 +167,7 @@ class RedisFile:
         self.member = f"{self.base_id}.{self.gen}"
         with cache.lock:
             cached_version, cached_epoch = cache.version, cache.epoch
-        stale = keeper().take_reader_releases(ctx.side, ctx.keys)
+        stale = keeper().take_reader_releases(ctx.side, ctx.keys, ctx.lease_ms)
         want = "1" if ctx.intent_write and not rejoin else "0"
         args = [self.member, ctx.lease_ms, cached_version, cached_epoch, want, MAX_CHANGES,
                 *stale]
@@ -239,6 +241,9 @@ class RedisFile:
         self.level = max(self.level, level)
 
     def xUnlock(self, level: int) -> None:
+        if os.getpid() != self.pid:  # a forked child's copy: the leases are the parent's
+            self.level = min(self.level, level)
+            return
         if level < _RESERVED:
             self._release_writer()
         if level == _NONE and self.reader_held:
@@ -462,6 +467,10 @@ class RedisFile:
         """Release what this connection holds and wait for the queued releases to be sent (a
         process exiting right after closing must not leave leases behind)."""
         ctx = self.ctx
+        if os.getpid() != self.pid:
+            # inherited through fork (closed by the child's garbage collector): its leases are
+            # the parent's, still in use there
+            return
         if self.fence:
             keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "W", self.member, self.fence)
             self.fence = 0

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from .files import RedisFile
 
 DEFAULT_LEASE = 5.0  # seconds
-RELEASE_DELAY = 0.002  # seconds a reader release may wait for the next begin to carry it
+RELEASE_DELAY = 0.02  # seconds a reader release may wait for the next begin to carry it
+MAX_CARRIED = 500  # reader releases one begin carries at most (the rest go with the keeper)
 COUNTS_DELAY = 0.05  # seconds statistics counters are buffered before the keeper sends them
 
 log = logging.getLogger("vermilion.sql")
@@ -150,18 +151,18 @@ class Keeper(threading.Thread):
             finally:
                 self.flushing -= 1
 
-    def take_reader_releases(self, ex: Any, keys: tuple[str, ...]) -> list[str]:
+    def take_reader_releases(self, ex: Any, keys: tuple[str, ...], lease_ms: int) -> list[str]:
         """Reader releases still queued for a database (a begin sends them itself)."""
-        out: list[str] = []
+        group = (ex, keys, lease_ms)
         with self.cond:
-            for k in [k for k in self.releases if k[0] is ex and k[1] == keys]:
-                ops = self.releases.pop(k, None)
-                if ops is None:  # sent meanwhile (a close run by the GC waited in flush)
-                    continue
-                out.extend(owner for op, owner, _ in ops if op == "R")
-                rest = [t for t in ops if t[0] != "R"]
-                if rest:
-                    self.releases.setdefault(k, []).extend(rest)
+            ops = self.releases.pop(group, None)
+            if not ops:
+                return []
+            out = [owner for op, owner, _ in ops if op == "R"][:MAX_CARRIED]
+            carried = set(out)
+            rest = [t for t in ops if t[0] != "R" or t[1] not in carried]
+            if rest:
+                self.releases[group] = rest
             if not self.releases and not self.counts:
                 self.release_due = float("inf")
                 if self.flushing:
@@ -271,11 +272,18 @@ _keeper_lock = threading.Lock()
 def keeper() -> Keeper:
     """This process's keeper thread (started on first use, and again after a fork)."""
     global _keeper
+    k = _keeper
+    if k is not None:
+        return k
     with _keeper_lock:
-        if _keeper is None:
-            _keeper = Keeper()
-            _keeper.start()
-        return _keeper
+        k = _keeper
+        if k is not None:
+            return k
+        k = _keeper = Keeper()
+    # started outside the lock: the new thread may run the garbage collector, whose finalizers
+    # call keeper() (and get this one) while this thread waits in start()
+    k.start()
+    return k
 
 
 def _at_exit() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.calls import Call
-from ..core.executor import SyncExecutor
+from ..core.executor import SyncExecutor, translate
 from ..core.runner import drive_sync
 from ..core.scripts import load_script
 
@@ -20,9 +20,15 @@ COUNT = load_script("sql_count", "vermilion.sql")
 
 
 def call(executor: SyncExecutor, request: Call | list[Call]) -> Any:
-    """Run one request or batch (one round trip) and return its raw reply.
+    """Run one request or batch (one round trip) and return its raw reply (an error reply is
+    raised as vermilion's exception, as the runners do).
 
     Callers use ``remote.call`` (module attribute) so tests can intercept requests."""
+    if isinstance(request, Call):  # the hot path (begin, commit): no generator to drive
+        reply = executor.execute([request], True)[0]
+        if isinstance(reply, Exception):
+            raise translate(reply, request)
+        return reply
 
     def operation() -> Any:
         return (yield request)

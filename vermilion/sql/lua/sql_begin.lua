@@ -11,14 +11,17 @@ local now = now_ms()
 local m = redis.call('HMGET', KEYS[1], 'version', 'epoch', 'npages', 'page_size')
 if not m[1] then return {'MISSING'} end
 local version = tonumber(m[1])
-for i = 7, #ARGV do redis.call('ZREM', KEYS[5], ARGV[i]) end
+if #ARGV >= 7 then redis.call('ZREM', KEYS[5], unpack(ARGV, 7)) end
 local w = live_writer(KEYS[4], now)
 if w and w[1] ~= reader and w[3] == 'PENDING' then return {'BUSY'} end
--- expired readers (crashed processes) are swept by the commit script, not here
-redis.call('ZADD', KEYS[5], now + lease, reader)
 local fence = 0
 if want_writer and (not w or w[1] == reader) then
+  -- the writer lease pins the snapshot by itself (no other commit can happen while it is held):
+  -- no reader lease besides it
   fence = take_writer(KEYS[4], KEYS[6], KEYS[8], reader, version, now, lease)
+else
+  -- expired readers (crashed processes) are swept by the commit script, not here
+  redis.call('ZADD', KEYS[5], now + lease, reader)
 end
 local page1 = false
 local flush = 0

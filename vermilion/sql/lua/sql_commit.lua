@@ -5,8 +5,9 @@
 -- after a lost reply, even if other commits came after it), writer lease and fencing token
 -- ('FENCED'), base version ('CONFLICT'), staged pages all present ('STAGE_LOST'), other live
 -- readers ('BUSY', and the lease becomes PENDING so new readers wait).  Then writes the pages,
--- records them in pv, bumps the version, remembers the commit id (at least the last MAX_COMMITS ones; trimmed every 64 commits),
--- and releases the writer lease and the owner's reader lease.  Returns {status, version}.
+-- records them in pv, bumps the version, remembers the commit id (at least the last MAX_COMMITS
+-- ones: trimmed every 64 commits) and releases the writer lease (the owner's reader lease, if it
+-- had one, went before the readers check).  Returns {status, version}.
 --!include sql_common
 local MAX_COMMITS = 1024
 local owner, fence, base, commit_id = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
@@ -26,9 +27,10 @@ if nstaged > 0 then
     return {'STAGE_LOST', version}
   end
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
-local n = redis.call('ZCARD', KEYS[5])
-if n > 1 or (n == 1 and not redis.call('ZSCORE', KEYS[5], owner)) then
+-- the owner's own reader lease (if it upgraded from a read) ends here: its writer lease pins
+-- the snapshot while it waits for the other readers
+redis.call('ZREM', KEYS[5], owner)
+if redis.call('ZCOUNT', KEYS[5], '(' .. now, '+inf') > 0 then
   redis.call('HSET', KEYS[4], 'state', 'PENDING')
   return {'BUSY', version}
 end
@@ -39,9 +41,14 @@ for i = 8, first - 1 do
   redis.call('ZADD', KEYS[3], new, ARGV[i])
 end
 if nstaged > 0 then redis.call('UNLINK', KEYS[8]) end
-for i = first, #ARGV, 2 do
-  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
-  redis.call('ZADD', KEYS[3], new, ARGV[i])
+if first <= #ARGV then  -- the inline pages (at most one staging chunk): one HSET, one ZADD
+  local versions = {}
+  for i = first, #ARGV, 2 do
+    versions[#versions + 1] = new
+    versions[#versions + 1] = ARGV[i]
+  end
+  redis.call('HSET', KEYS[2], unpack(ARGV, first))
+  redis.call('ZADD', KEYS[3], unpack(versions))
 end
 local old = tonumber(m[2])
 for p = npages + 1, old do
@@ -51,7 +58,8 @@ end
 redis.call('HSET', KEYS[1], 'version', new, 'npages', npages)
 if old == 0 then redis.call('HSET', KEYS[1], 'page_size', page_size) end
 redis.call('ZADD', KEYS[7], new, commit_id)
+-- housekeeping: old commit ids; expired readers (crashed processes) after a wait, or now and then
 if new % 64 == 0 then redis.call('ZREMRANGEBYRANK', KEYS[7], 0, -(MAX_COMMITS + 1)) end
+if new % 64 == 0 or w[3] == 'PENDING' then redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now) end
 redis.call('DEL', KEYS[4])
-redis.call('ZREM', KEYS[5], owner)
 return {'OK', new}
