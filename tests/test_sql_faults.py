@@ -120,7 +120,10 @@ def test_lost_reply_retried_after_another_commit_is_applied_once(r: Any, monkeyp
         if request.script is not None and request.script.name == "sql_commit":
             statuses.append(reply[0])
             if len(statuses) == 1:
-                # the script ran, its reply is lost; before the retry, other writers commit
+                # the script ran (keeping a's writer lease), its reply is lost; the lease ends
+                # (as if it expired meanwhile) and before the retry other writers commit
+                assert reply[2] == 1
+                r.delete("vermilion:sql:{lost}:lock")
                 monkeypatch.setattr(remote, "call", real)
                 b.execute("INSERT INTO t VALUES ('b1')")
                 b.execute("INSERT INTO t VALUES ('b2')")

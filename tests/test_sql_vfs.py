@@ -8,6 +8,7 @@ import os
 import random
 import signal
 import sqlite3
+import threading
 import time
 import warnings
 from typing import Any
@@ -160,6 +161,48 @@ def test_round_trips(r: Any) -> None:
     a.execute("UPDATE t SET v = 'W' WHERE k = 4")
     a.execute("COMMIT")
     assert r.round_trips.count == 2
+    # a write right after the same connection's commit reuses the writer lease it kept: 1
+    r.round_trips.reset()
+    for i in range(5):
+        a.execute("INSERT INTO t(v) VALUES (?)", (f"burst {i}",))
+    assert r.round_trips.count == 5
+    assert b.execute("SELECT count(*) FROM t").fetchall() == [(9,)]
+
+
+def test_kept_writer_lease_is_handed_over(r: Any) -> None:
+    """A writer lease kept after a commit never starves another writer: unused, it is
+    released within RELEASE_DELAY; wanted, the holder's next commit lets it go."""
+    a = open_connection("keep", create=True)
+    b = open_connection("keep", busy_timeout=2)
+    a.execute("CREATE TABLE t(v TEXT)")
+    a.execute("INSERT INTO t VALUES ('a1')")  # a keeps the lease
+    lock = "vermilion:sql:{keep}:lock"
+    owner_a = r.hget(lock, "owner")
+    assert owner_a is not None
+    b.execute("INSERT INTO t VALUES ('b1')")  # waits until a's kept lease is released
+    owner_b = r.hget(lock, "owner")  # now b keeps one of its own
+    assert owner_b is not None and owner_b != owner_a
+    assert b.execute("SELECT count(*) FROM t").fetchall() == [(2,)]
+    # a writes while b holds it: a marks it wanted; b's next commit releases it
+    done = threading.Event()
+
+    def a_writes() -> None:
+        a.execute("INSERT INTO t VALUES ('a2')")
+        done.set()
+
+    t = threading.Thread(target=a_writes)
+    b.execute("BEGIN IMMEDIATE")  # b holds the lease through a transaction
+    t.start()
+    time.sleep(0.2)
+    assert not done.is_set()  # a waits for b
+    assert r.hget(lock, "wanted") == b"1"
+    b.execute("INSERT INTO t VALUES ('b2')")
+    b.execute("COMMIT")  # wanted: released, not kept
+    t.join(5)
+    assert done.is_set()
+    assert a.execute("SELECT v FROM t ORDER BY v").fetchall() == [
+        ("a1",), ("a2",), ("b1",), ("b2",)]
+    assert a.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
 
 
 def _bank_worker(url: str, seed: int, n: int) -> None:

@@ -28,8 +28,9 @@ arguments, named (``:name``, ``@name``, ``$name``) as keyword arguments or one m
 with several statements runs them all (positional parameters are consumed in order).  Results are
 :class:`Rows`: a list of tuples with ``columns`` and ``changes`` (rows inserted, updated or deleted).
 
-Round trips (see :mod:`.vfs`): an autocommit write costs two (take the writer lease + commit), a
-read on a warm page cache one; the statistics each call counts are buffered and sent by the
+Round trips (see :mod:`.vfs`): an autocommit write costs two (take the writer lease + commit),
+one when the same database object wrote within the last 20 ms (it kept the lease), a read on a
+warm page cache one; the statistics each call counts are buffered and sent by the
 process's lease keeper, off the caller's round trips (``stats=False`` at open turns counting
 off).  A database object serialises its calls (one SQLite connection); open one per thread or
 task that needs its own transactions.

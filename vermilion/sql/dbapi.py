@@ -20,7 +20,8 @@ VFS needs to avoid deadlocking writers), and :meth:`Connection.commit` ends it; 
 
 Round trips (see :mod:`.vfs`): a transaction start is one round trip (plus batched page fetches
 for pages this process has not cached); a commit is one round trip, whatever its size.  So an
-implicit-transaction write plus :meth:`~Connection.commit` costs two, a read on a warm cache one,
+implicit-transaction write plus :meth:`~Connection.commit` costs two (one when the same
+connection committed within the last 20 ms: it kept the writer lease), a read on a warm cache one,
 and :meth:`~Cursor.executemany` of 10,000 rows plus ``commit()`` about two (the statement is
 prepared once; all rows go to Redis in the single atomic commit script).
 

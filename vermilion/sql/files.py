@@ -14,6 +14,13 @@ more than :data:`STAGE_CHUNK` pages first sends them in chunks of that many page
 each, ``sql_stage``) so that no single script carries tens of MB.  So a read transaction on a
 warm cache costs the caller one round trip and an autocommit write two.
 
+A commit keeps the writer lease unless another writer asked for it (the ``wanted`` mark its
+begin or reserve script leaves): the release is queued for :data:`~.leases.RELEASE_DELAY`
+(20 ms), and a write transaction starting on the same connection before then takes it back and
+needs no begin round trip (nobody can have committed meanwhile): a burst of autocommit writes
+costs one round trip each.  An unused kept lease is released by the keeper; a wanted one at the
+holder's next commit.
+
 Journals are kept in process memory: a crash before the commit script leaves Redis untouched, so
 there is never a hot journal to roll back.
 
@@ -40,7 +47,7 @@ from ..core.executor import SyncExecutor
 from ..core.runner import RawBatch
 from . import remote, safety
 from .keys import FORMAT, db_keys
-from .leases import DEFAULT_LEASE, keeper, side_executor
+from .leases import DEFAULT_LEASE, RELEASE_DELAY, keeper, side_executor
 from .pagecache import PageCache, page_cache
 
 log = logging.getLogger("vermilion.sql")
@@ -141,8 +148,11 @@ class RedisFile:
         self.ctx = ctx
         self.level = _NONE
         self.reader_held = False
-        self.member = ""  # reader id of the current transaction (also the writer lease owner)
-        self.fence = 0
+        self.member = ""  # reader id of the current transaction
+        self.owner = ""  # owner id of the writer lease held (the member that took it)
+        self.fence = 0  # fencing token of the writer lease held (0: none)
+        self.keep_next = False  # the last commit kept the writer lease (see _release_writer)
+        self.kept = False  # holding the writer lease between transactions, its release queued
         self.snapshot = -1
         self.epoch = ""
         self.npages = 0
@@ -161,8 +171,26 @@ class RedisFile:
         keeper().register(self)
 
     # -- leases ----------------------------------------------------------------------------
+    def _take_back(self) -> bool:
+        """Take back the writer lease kept since the last commit: True if its queued release
+        was cancelled in time (the lease is held, and nobody can have committed since)."""
+        ctx = self.ctx
+        self.kept = False
+        if keeper().take_back(ctx.side, ctx.keys, ctx.lease_ms, self.owner, self.fence):
+            return True
+        self.fence = 0  # released meanwhile
+        return False
+
     def _begin(self, rejoin: bool = False) -> None:
         ctx, cache = self.ctx, self.ctx.cache
+        if self.kept and ctx.intent_write and not rejoin and self._take_back():
+            # a write right after this connection's own commit, still holding the writer lease:
+            # the snapshot is that commit's version, the caches are current - no round trip
+            # (pages missing from the cache are read with a rejoin, see _committed)
+            self.gen += 1
+            self.member = f"{self.base_id}.{self.gen}"
+            self.reader_held = False
+            return
         self.gen += 1
         self.member = f"{self.base_id}.{self.gen}"
         with cache.lock:
@@ -197,7 +225,10 @@ class RedisFile:
                         "%s): caches flushed", ctx.name, version, epoch, self.snapshot,
                         self.epoch)
         self.reader_held = True
-        self.fence = fence
+        if not rejoin and not self.kept:  # (a read while a writer lease is kept leaves it be)
+            self.fence = fence
+            if fence:
+                self.owner = self.member
         self.snapshot, self.epoch, self.npages = version, epoch, npages
         self.page_size = page_size if npages else 0  # a new database takes SQLite's page size
         with cache.lock:
@@ -224,20 +255,32 @@ class RedisFile:
                 else "the database changed since this transaction started"
             )
         self.fence = int(reply[1])
+        self.owner = self.member
 
     def _release_writer(self) -> None:
-        if self.fence:
+        """End of a write transaction: release the writer lease, or keep it for
+        :data:`~.leases.RELEASE_DELAY` after a commit that kept it (so that a write following
+        at once needs no begin round trip); a kept lease's release is queued with that delay
+        and cancelled by :meth:`_take_back`."""
+        if self.fence and not self.kept:
             ctx = self.ctx
-            keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "W", self.member, self.fence)
-            self.fence = 0
+            if self.keep_next:
+                keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "W", self.owner, self.fence,
+                                 delay=RELEASE_DELAY)
+                self.kept = True
+            else:
+                keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "W", self.owner, self.fence)
+                self.fence = 0
+        self.keep_next = False
         self.dirty.clear()
         self.size = None
 
     def xLock(self, level: int) -> None:
         if self.level == _NONE and level >= _SHARED:
             self._begin()
-        if level >= _RESERVED and not self.fence:
-            self._reserve()
+        if level >= _RESERVED and (self.kept or not self.fence):
+            if not (self.kept and self._take_back()):
+                self._reserve()
         self.level = max(self.level, level)
 
     def xUnlock(self, level: int) -> None:
@@ -394,21 +437,29 @@ class RedisFile:
         cut = (len(pages) - 1) // STAGE_CHUNK * STAGE_CHUNK if pages else 0
         staged, inline = pages[:cut], pages[cut:]
         for i in range(0, len(staged), STAGE_CHUNK):
-            args: list[Any] = [self.member, self.fence, commit_id]
+            args: list[Any] = [self.owner, self.fence, commit_id]
             for p in staged[i : i + STAGE_CHUNK]:
                 args.extend((p, self.dirty[p]))
             status = _s(self._send(run_script(remote.STAGE, ctx.keys, args))[0])
             if status != "OK":
                 raise self._refused(status)
-        args = [self.member, self.fence, self.snapshot, commit_id, npages, self.page_size,
-                len(staged), *staged]
+        # the commit ends this transaction's reader lease and carries the finished ones of
+        # this process (as a begin does)
+        ends = [self.member, *keeper().take_reader_releases(ctx.side, ctx.keys, ctx.lease_ms)]
+        args = [self.owner, self.fence, self.snapshot, commit_id, npages, self.page_size,
+                "1", ctx.lease_ms, len(staged), len(ends), *staged, *ends]
         for p in inline:
             args.extend((p, self.dirty[p]))
         request = run_script(remote.COMMIT, ctx.keys, args)
         deadline = time.monotonic() + ctx.busy_timeout
         pause = 0.001
         while True:
-            reply = self._send(request)
+            try:
+                reply = self._send(request)
+            except Exception:
+                for owner in ends[1:]:  # hand them back to the keeper
+                    keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "R", owner)
+                raise
             status = _s(reply[0])
             if status in ("OK", "DONE"):
                 break
@@ -430,8 +481,11 @@ class RedisFile:
         self.snapshot, self.npages = new, npages
         self.dirty.clear()
         self.size = None
-        self.fence = 0  # the commit released both leases
-        self.reader_held = False
+        self.reader_held = False  # the commit released the reader lease
+        if len(reply) > 2 and int(reply[2]) == 1:
+            self.keep_next = True  # and kept the writer lease (see _release_writer)
+        else:
+            self.fence = 0  # and the writer lease
 
     def xFileControl(self, op: int, ptr: int) -> bool:
         if op == apsw.SQLITE_FCNTL_SYNC:
@@ -471,9 +525,10 @@ class RedisFile:
             # inherited through fork (closed by the child's garbage collector): its leases are
             # the parent's, still in use there
             return
-        if self.fence:
-            keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "W", self.member, self.fence)
+        if self.fence:  # (a kept lease's queued release becomes a harmless repeat)
+            keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "W", self.owner, self.fence)
             self.fence = 0
+            self.kept = False
         if self.reader_held:
             keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "R", self.member)
             self.reader_held = False

@@ -87,13 +87,15 @@ class Keeper(threading.Thread):
         self.next_renew = time.monotonic() + DEFAULT_LEASE / 3
 
     def release(self, ex: Any, keys: tuple[str, ...], lease_ms: int, op: str, owner: str,
-                fence: int = 0) -> None:
+                fence: int = 0, delay: float | None = None) -> None:
         """Queue a release: ``op`` 'R' (reader lease) or 'W' (writer lease with ``fence``).
 
-        A writer release is sent at once; a reader release waits up to :data:`RELEASE_DELAY`
-        so that the next transaction start in this process carries it (no round trip of its
-        own when reads follow each other)."""
-        delay = RELEASE_DELAY if op == "R" else 0.0
+        By default a writer release is sent at once; a reader release waits up to
+        :data:`RELEASE_DELAY` so that the next transaction start in this process carries it (no
+        round trip of its own when reads follow each other).  A writer lease kept between
+        transactions is released after ``delay`` unless taken back (:meth:`take_back`)."""
+        if delay is None:
+            delay = RELEASE_DELAY if op == "R" else 0.0
         with self.cond:
             self.releases.setdefault((ex, keys, lease_ms), []).append((op, owner, str(fence)))
             due = time.monotonic() + delay
@@ -169,13 +171,27 @@ class Keeper(threading.Thread):
                     self.cond.notify_all()  # a flush may be waiting for exactly these
         return out
 
+    def take_back(self, ex: Any, keys: tuple[str, ...], lease_ms: int, owner: str,
+                  fence: int) -> bool:
+        """Cancel the queued release of writer lease (``owner``, ``fence``); False if it is
+        no longer queued (sent, or being sent)."""
+        group, op = (ex, keys, lease_ms), ("W", owner, str(fence))
+        with self.cond:
+            ops = self.releases.get(group)
+            if not ops or op not in ops:
+                return False
+            ops.remove(op)
+            if not ops:
+                del self.releases[group]
+            return True
+
     def release_all(self) -> None:
         """Queue the release of every lease held by a watched file (at process exit)."""
         for f in list(self.files):
-            member, fence, held = f.member, f.fence, f.reader_held
+            member, owner, fence, held = f.member, f.owner, f.fence, f.reader_held
             ctx = f.ctx
             if fence:
-                self.release(ctx.side, ctx.keys, ctx.lease_ms, "W", member, fence)
+                self.release(ctx.side, ctx.keys, ctx.lease_ms, "W", owner, fence)
             if held:
                 self.release(ctx.side, ctx.keys, ctx.lease_ms, "R", member)
 
@@ -229,7 +245,7 @@ class Keeper(threading.Thread):
         groups: dict[Group, list[tuple[str, str, str]]] = {}
         interval = DEFAULT_LEASE / 3
         for f in list(self.files):
-            member, fence, held = f.member, f.fence, f.reader_held
+            member, owner, fence, held = f.member, f.owner, f.fence, f.reader_held
             lease_ms = f.ctx.lease_ms
             interval = min(interval, lease_ms / 3000)
             if not (held or fence):
@@ -238,7 +254,7 @@ class Keeper(threading.Thread):
             if held:
                 ops.append(("r", member, "0"))
             if fence:
-                ops.append(("w", member, str(fence)))
+                ops.append(("w", owner, str(fence)))
         for (ex, keys, lease_ms), ops in groups.items():
             self._send(ex, keys, lease_ms, ops)
         return interval

@@ -15,6 +15,7 @@ if #ARGV >= 7 then redis.call('ZREM', KEYS[5], unpack(ARGV, 7)) end
 local w = live_writer(KEYS[4], now)
 if w and w[1] ~= reader and w[3] == 'PENDING' then return {'BUSY'} end
 local fence = 0
+if want_writer and w and w[1] ~= reader then redis.call('HSET', KEYS[4], 'wanted', 1) end
 if want_writer and (not w or w[1] == reader) then
   -- the writer lease pins the snapshot by itself (no other commit can happen while it is held):
   -- no reader lease besides it

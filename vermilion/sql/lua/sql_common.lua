@@ -6,9 +6,11 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- The live writer lease as {owner, fence, state, exp} or nil when free or expired.
+-- The live writer lease as {owner, fence, state, exp, wanted} or nil when free or expired
+-- (wanted: '1' once another writer asked for it, so a holder keeping it between its
+-- transactions lets it go at its next commit).
 local function live_writer(lock_key, now)
-  local l = redis.call('HMGET', lock_key, 'owner', 'fence', 'state', 'exp')
+  local l = redis.call('HMGET', lock_key, 'owner', 'fence', 'state', 'exp', 'wanted')
   if not l[1] or tonumber(l[4]) <= now then return nil end
   return l
 end
@@ -20,7 +22,7 @@ local function take_writer(lock_key, fence_key, stage_key, owner, base, now, lea
   redis.call('UNLINK', stage_key)
   -- every field of the lock hash is set here, so the previous lease's fields never linger
   redis.call('HSET', lock_key, 'owner', owner, 'fence', fence, 'state', 'RESERVED',
-    'base', base, 'exp', now + lease)
+    'base', base, 'exp', now + lease, 'wanted', 0)
   redis.call('PEXPIRE', lock_key, lease)
   return fence
 end
