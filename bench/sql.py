@@ -3,7 +3,9 @@
 One private redis-server on TCP loopback (``EmbeddedServer(tcp=True)``).  Rows:
 
 * point SELECT by primary key on a 100k-row table (warm page cache) vs redis-py ``GET``;
-* autocommit INSERT through a prepared (cached) apsw statement vs redis-py ``SET``;
+* autocommit INSERT through a prepared (cached) apsw statement vs redis-py ``SET``, in a burst
+  (the connection keeps the writer lease between its writes: one round trip each) and one at a
+  time with the lease released before each (two round trips);
 * bulk insert of 100k rows in one transaction (rows/s);
 * bytes sent to Redis per single-row autocommit INSERT into a table of 1k and of 100k rows
   (``INFO stats total_net_input_bytes`` deltas on the private server; lease releases included);
@@ -39,17 +41,21 @@ from vermilion.sql import open_connection  # noqa: E402
 from vermilion.sql import vfs as sqlvfs  # noqa: E402
 
 
-def rate(n: int, fn: Callable[[int], Any], repeats: int) -> float:
-    """ops/s: ``n`` calls of ``fn(i)``, median of ``repeats``."""
-    times = []
-    for _ in range(repeats):
-        gc.disable()
+def timed(n: int, fn: Callable[[int], Any]) -> float:
+    """Seconds for ``n`` calls of ``fn(i)``, GC disabled."""
+    gc.disable()
+    try:
         t0 = time.perf_counter()
         for i in range(n):
             fn(i)
-        times.append(time.perf_counter() - t0)
+        return time.perf_counter() - t0
+    finally:
         gc.enable()
-    return n / statistics.median(times)
+
+
+def rate(n: int, fn: Callable[[int], Any], repeats: int) -> float:
+    """ops/s: ``n`` calls of ``fn(i)``, median of ``repeats``."""
+    return n / statistics.median(timed(n, fn) for _ in range(repeats))
 
 
 def paired(n: int, ours: Callable[[int], Any], theirs: Callable[[int], Any], rounds: int
@@ -57,16 +63,13 @@ def paired(n: int, ours: Callable[[int], Any], theirs: Callable[[int], Any], rou
     """(our ops/s, their ops/s, median of the per-round ratios): ``rounds`` rounds of ``n``
     calls of each, alternating which goes first, so both see the same machine (this one is
     shared and its speed drifts) and the ratio compares neighbours in time."""
-    ours_t, theirs_t, ratios = [], [], []
+    ours_t: list[float] = []
+    theirs_t: list[float] = []
+    ratios = []
     for k in range(rounds):
         pair = [(ours, ours_t), (theirs, theirs_t)]
         for fn, out in pair if k % 2 == 0 else pair[::-1]:
-            gc.disable()
-            t0 = time.perf_counter()
-            for i in range(n):
-                fn(i)
-            out.append(time.perf_counter() - t0)
-            gc.enable()
+            out.append(timed(n, fn))
         ratios.append(theirs_t[-1] / ours_t[-1])
     return (n / statistics.median(ours_t), n / statistics.median(theirs_t),
             statistics.median(ratios))
@@ -153,6 +156,25 @@ def run(url: str, rows: int, n: int, repeats: int) -> None:
     out.append(("autocommit INSERT (prepared statement)",
                 f"{vm_ins:,.0f}/s vs SET {rp_set:,.0f}/s = {ins_ratio:.2f}x (target 0.4x)",
                 ", ".join(f"{k} {v:,.0f}/s" for k, v in ref_ins.items())))
+
+    # the same INSERT when the writer lease was not kept (the first write after 20 ms idle, or
+    # after another writer): two round trips.  Only the INSERT itself is timed.
+    def lone_insert(i: int) -> float:
+        sqlvfs.keeper().flush()  # sends the kept lease's release now
+        t0 = time.perf_counter()
+        db.execute(ins, ("row",))
+        return time.perf_counter() - t0
+
+    lone = m // rounds
+    lone_t, set_t = [], []
+    for _ in range(rounds):
+        lone_t.append(sum(lone_insert(i) for i in range(lone)))
+        set_t.append(timed(lone, lambda i: rp.set(f"s{i}", "row")))
+    out.append(("autocommit INSERT, writer lease not kept",
+                f"{lone / statistics.median(lone_t):,.0f}/s vs SET "
+                f"{lone / statistics.median(set_t):,.0f}/s = "
+                f"{statistics.median(s / v for s, v in zip(set_t, lone_t)):.2f}x",
+                "two round trips: begin + commit"))
 
     # bytes sent per single-row commit vs table size
     per: dict[int, float] = {}
