@@ -94,7 +94,7 @@ def main() -> None:
 
 
 def run(url: str, rows: int, n: int, repeats: int) -> None:
-    rounds = 4 * repeats
+    rounds = 4 if repeats == 1 else 20
     rp = redis.Redis.from_url(url)
     vm = client_from_url(url)
     out: list[tuple[str, str, str]] = []
