@@ -453,22 +453,24 @@ class RedisFile:
         request = run_script(remote.COMMIT, ctx.keys, args)
         deadline = time.monotonic() + ctx.busy_timeout
         pause = 0.001
-        while True:
-            try:
+        try:
+            while True:
                 reply = self._send(request)
-            except Exception:
-                for owner in ends[1:]:  # hand them back to the keeper
-                    keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "R", owner)
-                raise
-            status = _s(reply[0])
-            if status in ("OK", "DONE"):
-                break
-            if status == "BUSY" and time.monotonic() < deadline:
-                keeper().urge()  # readers of this process may have a release queued
-                time.sleep(pause)  # readers still hold SHARED; new readers now wait (PENDING)
-                pause = min(pause * 2, 0.05)
-                continue
-            raise self._refused(status)
+                status = _s(reply[0])
+                if status in ("OK", "DONE"):
+                    break
+                if status == "BUSY" and time.monotonic() < deadline:
+                    keeper().urge()  # readers of this process may have a release queued
+                    time.sleep(pause)  # readers still hold SHARED; new readers wait (PENDING)
+                    pause = min(pause * 2, 0.05)
+                    continue
+                raise self._refused(status)
+        except BaseException:
+            # a refused or failed commit may not have ended the carried reader leases: hand
+            # them back to the keeper (ending one twice is harmless)
+            for owner in ends[1:]:
+                keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "R", owner)
+            raise
         new = int(reply[1])
         cache = ctx.cache
         with cache.lock:
