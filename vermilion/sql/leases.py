@@ -1,9 +1,17 @@
 """The lease keeper: one daemon thread per process that sends lease releases and renewals (and
 the buffered statistics counters of :mod:`.api`).
 
-Releasing a reader lease at the end of a read transaction is queued here and sent on the keeper's
-own connection (the caller does not wait for it); held leases are renewed every ``lease / 3``
-seconds.  A lost release or renewal only means the lease ends by itself (Redis server clock).
+Releasing a reader lease at the end of a read transaction is queued here for up to
+:data:`RELEASE_DELAY`: the next begin or commit of this process on that database carries it,
+else the keeper sends it on its own connection (the caller never waits for it).  A writer lease
+that a commit kept for the connection's next write is queued the same way and taken back by that
+write (:meth:`Keeper.take_back`).  Held leases are renewed every ``lease / 3`` seconds.  A lost
+release or renewal only means the lease ends by itself (Redis server clock).
+
+The garbage collector may close a forgotten connection on any thread, the keeper's included:
+nothing here waits there (:meth:`Keeper.flush`), the keeper is started outside its lock, and a
+fork waits for the keeper to sleep (a child never touches its parent's leases: see
+``RedisFile.pid``).
 """
 
 from __future__ import annotations
