@@ -35,15 +35,23 @@ def load_script(name: str, package: str = "vermilion.types") -> Script:
     """Load ``<package>/lua/<name>.lua`` once per process.
 
     A line ``--!include other`` is replaced by ``<package>/lua/other.lua`` (shared Lua helpers;
-    Redis scripts cannot call each other).
+    Redis scripts cannot call each other).  Included files may include others; each file is
+    included once per script, where it is first named.
     """
     cached = _cache.get((package, name))
     if cached is None:
-        lines = []
-        for line in _read(package, name).splitlines():
-            if line.startswith("--!include "):
-                lines.append(_read(package, line.split()[1]))
-            else:
-                lines.append(line)
+        lines: list[str] = []
+        _expand(package, name, lines, {name})
         cached = _cache[(package, name)] = Script(name, "\n".join(lines) + "\n")
     return cached
+
+
+def _expand(package: str, name: str, out: list[str], seen: set[str]) -> None:
+    for line in _read(package, name).splitlines():
+        if line.startswith("--!include "):
+            other = line.split()[1]
+            if other not in seen:
+                seen.add(other)
+                _expand(package, other, out, seen)
+        else:
+            out.append(line)

@@ -9,12 +9,8 @@ local function hash_or_none(key)
   return t, nil
 end
 
+--!include chunked
 local function hset_all(key, args, first, last)
-  -- HSET field/value pairs args[first..last] in chunks (Lua's unpack has a small stack limit)
-  local i = first
-  while i <= last do
-    local j = math.min(i + 999, last)
-    redis.call('HSET', key, unpack(args, i, j))
-    i = j + 1
-  end
+  -- HSET field/value pairs args[first..last], in chunks
+  call_chunked('HSET', key, args, first, last)
 end

@@ -1,13 +1,25 @@
 -- Shared helpers for list scripts (included with --!include list_common).
+--!include chunked
 local function push_all(key, items, first, last, cmd)
-  -- RPUSH/LPUSH items[first..last] in chunks (Lua's unpack has a small stack limit)
-  cmd = cmd or 'RPUSH'
-  local i = first
-  while i <= last do
-    local j = math.min(i + 999, last)
-    redis.call(cmd, key, unpack(items, i, j))
-    i = j + 1
+  -- RPUSH (or cmd, e.g. LPUSH) items[first..last], in chunks
+  call_chunked(cmd or 'RPUSH', key, items, first, last)
+end
+
+-- list.insert(i, value) with Python's clamping of i; tombstone is a value the list cannot hold
+-- (LINSERT needs a unique pivot).  Returns the new length.
+local function insert_at(key, i, value, tombstone)
+  local len = redis.call('LLEN', key)
+  if i < 0 then
+    i = i + len
+    if i < 0 then i = 0 end
   end
+  if i >= len then return redis.call('RPUSH', key, value) end
+  if i == 0 then return redis.call('LPUSH', key, value) end
+  local old = redis.call('LINDEX', key, i)
+  redis.call('LSET', key, i, tombstone)
+  redis.call('LINSERT', key, 'BEFORE', tombstone, value)
+  redis.call('LSET', key, i + 1, old)
+  return len + 1
 end
 
 local function opt_int(s)

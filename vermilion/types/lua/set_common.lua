@@ -10,12 +10,5 @@ local function check_set_types(keys)
   return nil
 end
 
-local function set_cmd_all(cmd, key, items, first, last)
-  -- SADD/SREM items[first..last] in chunks (Lua's unpack has a small stack limit)
-  local i = first
-  while i <= last do
-    local j = math.min(i + 999, last)
-    redis.call(cmd, key, unpack(items, i, j))
-    i = j + 1
-  end
-end
+--!include chunked
+local set_cmd_all = call_chunked  -- SADD/SREM items[first..last], in chunks
