@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from hypothesis import settings
+from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
+
 Detail = Callable[[BaseException], tuple[Any, ...]]
 
 
@@ -36,3 +39,11 @@ def same(f_model: Callable[[], Any], f_real: Callable[[], Any],
     got = outcome(f_real, detail)
     assert got == expected
     return got
+
+
+def run_machine(machine: type[RuleBasedStateMachine], *, examples: int, steps: int) -> None:
+    """Run a differential state machine (``examples`` runs of up to ``steps`` rules each; no
+    deadline: the machine is shared and a round trip's time varies)."""
+    run_state_machine_as_test(
+        machine, settings=settings(max_examples=examples, stateful_step_count=steps,
+                                   deadline=None))

@@ -7,7 +7,7 @@ from typing import Any
 
 import differential
 import pytest
-from hypothesis import settings
+from differential import run_machine
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
@@ -396,17 +396,8 @@ class CounterMachine(RuleBasedStateMachine):
                 f", key={self.real.key!r})" if self.model else f"{{}}, key={self.real.key!r})")
 
 
-@pytest.fixture
-def counter_machine(r: Any) -> Any:
-    return CounterMachine
-
-
-def test_counter_differential(counter_machine: Any) -> None:
-    from hypothesis.stateful import run_state_machine_as_test
-
-    run_state_machine_as_test(
-        counter_machine, settings=settings(max_examples=40, stateful_step_count=30, deadline=None)
-    )
+def test_counter_differential(r: Any) -> None:
+    run_machine(CounterMachine, examples=40, steps=30)
 
 
 # -- asyncio --------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 
 import differential
 import pytest
-from hypothesis import settings
+from differential import run_machine
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
@@ -295,17 +295,8 @@ class DequeMachine(RuleBasedStateMachine):
             assert len(self.real) == len(self.model)
 
 
-@pytest.fixture
-def deque_machine(r: Any) -> Any:
-    return DequeMachine
-
-
-def test_deque_differential(deque_machine: Any) -> None:
-    from hypothesis.stateful import run_state_machine_as_test
-
-    run_state_machine_as_test(
-        deque_machine, settings=settings(max_examples=40, stateful_step_count=30, deadline=None)
-    )
+def test_deque_differential(r: Any) -> None:
+    run_machine(DequeMachine, examples=40, steps=30)
 
 
 # -- asyncio ------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import threading
 from typing import Any
 
 import pytest
-from hypothesis import settings
+from differential import run_machine
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
@@ -509,17 +509,8 @@ class DictMachine(RuleBasedStateMachine):
             assert self.real == self.model and bool(self.real) == bool(self.model)
 
 
-@pytest.fixture
-def dict_machine(r: Any) -> Any:
-    return DictMachine
-
-
-def test_dict_differential(dict_machine: Any) -> None:
-    from hypothesis.stateful import run_state_machine_as_test
-
-    run_state_machine_as_test(
-        dict_machine, settings=settings(max_examples=40, stateful_step_count=30, deadline=None)
-    )
+def test_dict_differential(r: Any) -> None:
+    run_machine(DictMachine, examples=40, steps=30)
 
 
 # -- asyncio -------------------------------------------------------------------------------------

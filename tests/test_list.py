@@ -6,8 +6,7 @@ import copy
 from typing import Any
 
 import pytest
-from differential import same
-from hypothesis import settings
+from differential import run_machine, same
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
@@ -375,17 +374,8 @@ class ListMachine(RuleBasedStateMachine):
             assert len(self.real) == len(self.model)
 
 
-@pytest.fixture
-def list_machine(r: Any) -> Any:
-    return ListMachine
-
-
-def test_list_differential(list_machine: Any) -> None:
-    from hypothesis.stateful import run_state_machine_as_test
-
-    run_state_machine_as_test(
-        list_machine, settings=settings(max_examples=60, stateful_step_count=40, deadline=None)
-    )
+def test_list_differential(r: Any) -> None:
+    run_machine(ListMachine, examples=60, steps=40)
 
 
 # -- asyncio ------------------------------------------------------------------------------------

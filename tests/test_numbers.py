@@ -7,6 +7,7 @@ import operator
 from typing import Any
 
 import pytest
+from differential import run_machine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -271,17 +272,8 @@ class IntMachine(RuleBasedStateMachine):
             assert self.real.value == self.model
 
 
-@pytest.fixture
-def int_machine(r: Any) -> Any:
-    return IntMachine
-
-
-def test_int_differential(int_machine: Any) -> None:
-    from hypothesis.stateful import run_state_machine_as_test
-
-    run_state_machine_as_test(
-        int_machine, settings=settings(max_examples=40, stateful_step_count=30, deadline=None)
-    )
+def test_int_differential(r: Any) -> None:
+    run_machine(IntMachine, examples=40, steps=30)
 
 
 @settings(max_examples=60, deadline=None)

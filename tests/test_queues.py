@@ -9,8 +9,7 @@ import time
 from typing import Any
 
 import pytest
-from differential import same
-from hypothesis import settings
+from differential import run_machine, same
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -574,17 +573,8 @@ class QueueMachine(RuleBasedStateMachine):
         assert self.real.unfinished_tasks == self.model.unfinished_tasks
 
 
-@pytest.fixture
-def queue_machine(r: Any) -> Any:
-    return QueueMachine
-
-
-def test_queue_differential(queue_machine: Any) -> None:
-    from hypothesis.stateful import run_state_machine_as_test
-
-    run_state_machine_as_test(
-        queue_machine, settings=settings(max_examples=40, stateful_step_count=30, deadline=None)
-    )
+def test_queue_differential(r: Any) -> None:
+    run_machine(QueueMachine, examples=40, steps=30)
 
 
 class SetQueueModel:
@@ -629,15 +619,5 @@ class SetQueueMachine(RuleBasedStateMachine):
         assert self.real.unfinished_tasks == self.model.unfinished
 
 
-@pytest.fixture
-def set_queue_machine(r: Any) -> Any:
-    return SetQueueMachine
-
-
-def test_set_queue_differential(set_queue_machine: Any) -> None:
-    from hypothesis.stateful import run_state_machine_as_test
-
-    run_state_machine_as_test(
-        set_queue_machine, settings=settings(max_examples=30, stateful_step_count=30,
-                                             deadline=None)
-    )
+def test_set_queue_differential(r: Any) -> None:
+    run_machine(SetQueueMachine, examples=30, steps=30)

@@ -6,7 +6,7 @@ from typing import Any
 
 import differential
 import pytest
-from hypothesis import settings
+from differential import run_machine
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
@@ -370,17 +370,8 @@ class SetMachine(RuleBasedStateMachine):
             assert len(self.real) == len(self.model)
 
 
-@pytest.fixture
-def set_machine(r: Any) -> Any:
-    return SetMachine
-
-
-def test_set_differential(set_machine: Any) -> None:
-    from hypothesis.stateful import run_state_machine_as_test
-
-    run_state_machine_as_test(
-        set_machine, settings=settings(max_examples=40, stateful_step_count=30, deadline=None)
-    )
+def test_set_differential(r: Any) -> None:
+    run_machine(SetMachine, examples=40, steps=30)
 
 
 # -- asyncio --------------------------------------------------------------------------------

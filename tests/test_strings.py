@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from differential import same
-from hypothesis import settings
+from differential import run_machine, same
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
@@ -284,17 +283,8 @@ class StringMachine(RuleBasedStateMachine):
             assert len(self.real) == len(self.model)
 
 
-@pytest.fixture
-def string_machine(r: Any) -> Any:
-    return StringMachine
-
-
-def test_string_differential(string_machine: Any) -> None:
-    from hypothesis.stateful import run_state_machine_as_test
-
-    run_state_machine_as_test(
-        string_machine, settings=settings(max_examples=40, stateful_step_count=30, deadline=None)
-    )
+def test_string_differential(r: Any) -> None:
+    run_machine(StringMachine, examples=40, steps=30)
 
 
 # -- asyncio ------------------------------------------------------------------------------------
