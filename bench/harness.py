@@ -110,9 +110,8 @@ class Env:
         self.close()
 
 
-def _time_once(impl: Impl, n: int) -> float:
-    impl.setup()
-    op = impl.op
+def timed(n: int, op: Callable[[int], Any]) -> float:
+    """Seconds for ``n`` calls of ``op(i)``, the garbage collector paused."""
     gc_was = gc.isenabled()
     gc.disable()
     try:
@@ -123,6 +122,11 @@ def _time_once(impl: Impl, n: int) -> float:
     finally:
         if gc_was:
             gc.enable()
+
+
+def _time_once(impl: Impl, n: int) -> float:
+    impl.setup()
+    return timed(n, impl.op)
 
 
 def check(impl: Impl, k: int) -> tuple[list[Any], Any]:

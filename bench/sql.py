@@ -19,7 +19,6 @@ batches (see :func:`paired`).
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import random
 import sqlite3
@@ -35,22 +34,11 @@ if __package__ in (None, ""):
 
 import redis  # noqa: E402
 
+from bench.harness import timed  # noqa: E402
 from vermilion.core.config import client_from_url  # noqa: E402
 from vermilion.server import EmbeddedServer  # noqa: E402
 from vermilion.sql import open_connection  # noqa: E402
 from vermilion.sql import vfs as sqlvfs  # noqa: E402
-
-
-def timed(n: int, fn: Callable[[int], Any]) -> float:
-    """Seconds for ``n`` calls of ``fn(i)``, GC disabled."""
-    gc.disable()
-    try:
-        t0 = time.perf_counter()
-        for i in range(n):
-            fn(i)
-        return time.perf_counter() - t0
-    finally:
-        gc.enable()
 
 
 def rate(n: int, fn: Callable[[int], Any], repeats: int) -> float:
