@@ -257,8 +257,14 @@ class DictBase(RedisObject):
         codec: Codec | None = None,
     ) -> Any:
         """A new object holding ``dict.fromkeys(iterable, value)`` (written only if ``key`` does
-        not exist yet, like every ``initial``); one round trip."""
-        return cls(dict.fromkeys(iterable, value), key=key, client=client, codec=codec)
+        not exist yet, like every ``initial``; a DefaultDict gets no ``default_factory``); one
+        round trip."""
+        return cls._with_initial(dict.fromkeys(iterable, value), key=key, client=client,
+                                 codec=codec)
+
+    @classmethod
+    def _with_initial(cls, initial: Any, **options: Any) -> Any:
+        return cls(initial, **options)
 
 
 class DefaultDictBase(DictBase):
@@ -305,18 +311,8 @@ class DefaultDictBase(DictBase):
                                        self._decode_pairs((yield self._hgetall())))
 
     @classmethod
-    def fromkeys(
-        cls,
-        iterable: Iterable[Any],
-        value: Any = None,
-        *,
-        key: str | bytes | None = None,
-        client: Any = None,
-        codec: Codec | None = None,
-    ) -> Any:
-        """A new object (``default_factory`` None) holding ``dict.fromkeys(iterable, value)``,
-        written only if ``key`` does not exist yet; one round trip."""
-        return cls(None, dict.fromkeys(iterable, value), key=key, client=client, codec=codec)
+    def _with_initial(cls, initial: Any, **options: Any) -> Any:
+        return cls(None, initial, **options)
 
 
 # -- sync faces ----------------------------------------------------------------------------------
