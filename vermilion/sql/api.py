@@ -186,10 +186,9 @@ class Database:
     # -- lifecycle ------------------------------------------------------------------------------
     def close(self) -> None:
         """Close the SQLite connection, releasing its leases and sending its buffered
-        statistics before returning."""
+        statistics before returning (the VFS's close flushes the keeper)."""
         with self._lock:
             self.connection.close()
-        keeper().flush()
 
     def __enter__(self) -> Database:
         return self
