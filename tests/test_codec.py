@@ -153,3 +153,22 @@ def test_batch_decoding_matches_single_and_rejects_corruption() -> None:
     for bad in ([b'"a', b'b"', b"1,2"], [b"[1", b"2]", b"3,4"], [b"1", b"2,3"], [b"ok"]):
         with pytest.raises(vm.DecodeError):
             codec.decode_many(bad)
+
+
+def test_malformed_values_raise_decode_error_only() -> None:
+    codec = JsonCodec()
+    for bad in (b'{"$t":"bytes","v":"!!!"}', b'{"$t":"bytes","v":"YQ"}',  # not canonical base64
+                b'{"$t":"decimal","v":"1.2.3"}', b'{"$t":"timedelta","v":[1e20,0,0]}',
+                b'{"$t":"uuid","v":123}', b'{"$t":"set","v":[[1]]}', b"[" * 990 + b"]" * 990):
+        with pytest.raises(vm.DecodeError):
+            codec.decode(bad)
+        with pytest.raises(vm.DecodeError):
+            codec.decode_many([b"1", bad])
+
+
+def test_too_deep_to_encode_is_a_value_error() -> None:
+    value: list[Any] = []
+    for _ in range(300):
+        value = [value]
+    with pytest.raises(ValueError, match="nested too deeply"):
+        JsonCodec().encode(value)

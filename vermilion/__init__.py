@@ -12,14 +12,19 @@ from . import aio  # the asyncio face, reachable as vermilion.aio
 from .core.base import RedisObject, transaction
 from .core.codec import BytesCodec, Codec, JsonCodec, PickleCodec, Ref, StrCodec, register
 from .core.config import configure
+from .core.durability import Durability, durability
 from .core.errors import (
+    AccessDenied,
     ConfigurationError,
     ConnectionLost,
     CrossSlotError,
     DecodeError,
     LockNotOwnedError,
+    NotReplicated,
+    OutOfMemory,
     ScriptError,
     ServerNotFound,
+    ServerUnavailable,
     TransactionConflict,
     TransactionError,
     VermilionError,
@@ -67,11 +72,13 @@ __all__ = [
     "Barrier", "BoundedSemaphore", "BrokenBarrierError", "Condition", "Event", "Lock", "RLock",
     "Semaphore",
     # core
-    "Queued", "RedisObject", "aio", "configure", "register", "transaction",
+    "Durability", "Queued", "RedisObject", "aio", "configure", "durability", "register",
+    "transaction",
     # codecs
     "BytesCodec", "Codec", "JsonCodec", "PickleCodec", "Ref", "StrCodec",
     # errors
-    "ConfigurationError", "ConnectionLost", "CrossSlotError", "DecodeError", "LockNotOwnedError",
-    "ScriptError", "ServerNotFound", "TransactionConflict", "TransactionError", "VermilionError",
+    "AccessDenied", "ConfigurationError", "ConnectionLost", "CrossSlotError", "DecodeError",
+    "LockNotOwnedError", "NotReplicated", "OutOfMemory", "ScriptError", "ServerNotFound",
+    "ServerUnavailable", "TransactionConflict", "TransactionError", "VermilionError",
     "WrongTypeError",
 ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .core.base import async_transaction_for as transaction
+from .core.durability import durability
 from .types.counter import AsyncMultiSet as MultiSet
 from .types.deque import AsyncDeque as Deque
 from .types.dict import AsyncDefaultDict as DefaultDict
@@ -50,5 +51,5 @@ __all__ = [
     "Barrier", "BoundedSemaphore", "Condition", "Deque", "DefaultDict", "Dict", "Event", "Float",
     "ImmutableString", "Int", "LifoQueue", "LifoSetQueue", "List", "Lock", "MultiSet",
     "PriorityQueue", "Queue", "RLock", "Semaphore", "Set", "SetQueue", "SimpleQueue", "String",
-    "transaction",
+    "durability", "transaction",
 ]

@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from .core.errors import ServerNotFound
 
@@ -170,14 +171,22 @@ class EmbeddedServer:
 
 
 class LocalCluster:
-    """A Redis Cluster of ``masters`` nodes on loopback, no replicas, started and torn down here."""
+    """A Redis Cluster on loopback, started and torn down here: ``masters`` masters, each with
+    ``replicas`` replicas (for failover tests), and ``node_timeout`` milliseconds before a
+    silent node is considered failed."""
 
-    def __init__(self, masters: int = 3, binary: str | None = None):
+    def __init__(
+        self, masters: int = 3, binary: str | None = None, *, replicas: int = 0,
+        node_timeout: int = 2000,
+    ):
         self.binary = binary or find_redis_server()
         self.dir = tempfile.mkdtemp(prefix="vmc-", dir="/tmp")
+        self.node_timeout = node_timeout
         self.nodes: list[EmbeddedServer] = []
+        self.masters = masters
+        self.replicas = replicas
         try:
-            for _ in range(masters):
+            for _ in range(masters * (1 + replicas)):
                 self._start_node()
             self._create()
         except BaseException:
@@ -193,7 +202,8 @@ class LocalCluster:
                 node = EmbeddedServer(
                     port=port, binary=self.binary, directory=d,
                     extra_args=["--cluster-enabled", "yes", "--cluster-config-file",
-                                os.path.join(d, "nodes.conf"), "--cluster-node-timeout", "2000"],
+                                os.path.join(d, "nodes.conf"),
+                                "--cluster-node-timeout", str(self.node_timeout)],
                 )
             except ServerNotFound:
                 continue
@@ -201,30 +211,70 @@ class LocalCluster:
             return
         raise ServerNotFound("could not start a cluster node")
 
-    def _create(self) -> None:
+    def client(self, node: EmbeddedServer) -> Any:
+        """A plain (non-cluster) redis-py client on one node."""
         import redis
 
-        n = len(self.nodes)
+        return redis.Redis(port=node.port, socket_timeout=5)
+
+    def _create(self) -> None:
+        n, total = self.masters, len(self.nodes)
         per = 16384 // n
-        clients = [redis.Redis(port=node.port) for node in self.nodes]
-        for i, c in enumerate(clients):
+        clients = [self.client(node) for node in self.nodes]
+        for i, c in enumerate(clients[:n]):
             hi = 16383 if i == n - 1 else (i + 1) * per - 1
             c.execute_command("CLUSTER ADDSLOTS", *range(i * per, hi + 1))  # 6.2 has no RANGE
         for c in clients[1:]:
             c.execute_command("CLUSTER MEET", "127.0.0.1", self.nodes[0].port)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            infos = [c.cluster("info") for c in clients]
-            if all(
-                str(i.get("cluster_state")) == "ok" and int(i.get("cluster_known_nodes", 0)) == n
-                for i in infos
-            ):
-                break
-            time.sleep(0.05)
-        else:
-            raise ServerNotFound("cluster did not reach cluster_state:ok")
+        self._wait(clients, lambda info, _: int(info.get("cluster_known_nodes", 0)) == total)
+        ids = [c.execute_command("CLUSTER MYID").decode() for c in clients[:n]]
+        for j, c in enumerate(clients[n:]):
+            c.execute_command("CLUSTER REPLICATE", ids[j % n])
+        self._wait(clients, lambda info, c: self._synced(c))
         for c in clients:
             c.close()
+
+    @staticmethod
+    def _synced(c: Any) -> bool:
+        role = c.info("replication")
+        return role.get("role") == "master" or role.get("master_link_status") == "up"
+
+    def _wait(self, clients: list[Any], ready: Any, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            infos = [c.cluster("info") for c in clients]
+            if all(str(i.get("cluster_state")) == "ok" and ready(i, c) for i, c in zip(infos, clients)):
+                return
+            time.sleep(0.05)
+        raise ServerNotFound("cluster did not reach cluster_state:ok")
+
+    def node_for(self, key: str) -> EmbeddedServer:
+        """The node that is master of ``key``'s slot now (asked of the cluster)."""
+        from redis.crc import key_slot
+
+        slot = key_slot(key.encode())
+        for node in self.nodes:
+            if node.proc is None or node.proc.poll() is not None:
+                continue
+            with contextlib.suppress(Exception):
+                c = self.client(node)
+                for lo, hi, master, *_ in c.execute_command("CLUSTER SLOTS"):
+                    if lo <= slot <= hi:
+                        port = int(master[1])
+                        return next(n for n in self.nodes if n.port == port)
+        raise ServerNotFound(f"no live node serves the slot of {key!r}")
+
+    def replicas_of(self, master: EmbeddedServer) -> list[EmbeddedServer]:
+        c = self.client(master)
+        info = c.info("replication")
+        ports = {int(v["port"]) for k, v in info.items() if k.startswith("slave") and isinstance(v, dict)}
+        return [n for n in self.nodes if n.port in ports]
+
+    def is_master(self, node: EmbeddedServer) -> bool:
+        try:
+            return bool(self.client(node).info("replication").get("role") == "master")
+        except Exception:  # noqa: BLE001 - a dead or busy node is not a master here
+            return False
 
     @property
     def url(self) -> str:

@@ -131,14 +131,54 @@ class RedisObject:
         return self._codec.encode(value)
 
     def _dec(self, data: Any) -> Any:
-        return self._codec.decode(data, self._open_ref)
+        """Decode one stored value; any failure is a :class:`~vermilion.DecodeError` naming
+        this object's key (the ``try`` costs nothing when decoding succeeds)."""
+        try:
+            return self._codec.decode(data, self._open_ref)
+        except Exception as exc:
+            error = self._decode_error(exc)
+            if error is exc:
+                raise
+            raise error from exc
 
     def _dec_all(self, items: list[Any]) -> list[Any]:
-        many = getattr(self._codec, "decode_many", None)
-        if many is not None:
-            return many(items, self._open_ref)  # type: ignore[no-any-return]
-        decode, opener = self._codec.decode, self._open_ref
-        return [decode(x, opener) for x in items]
+        """Decode a batch (one JSON parse with the default codec); failures as :meth:`_dec`."""
+        try:
+            many = getattr(self._codec, "decode_many", None)
+            if many is not None:
+                return many(items, self._open_ref)  # type: ignore[no-any-return]
+            decode, opener = self._codec.decode, self._open_ref
+            return [decode(x, opener) for x in items]
+        except Exception as exc:
+            error = self._decode_error(exc)
+            if error is exc:
+                raise
+            raise error from exc
+
+    def _decode_error(self, exc: Exception, what: str = "") -> Exception:
+        """The :class:`~vermilion.DecodeError` for a failure ``exc`` while decoding data of this
+        object: it names the object's key in ``.key`` and in its message."""
+        from .errors import DecodeError
+
+        if isinstance(exc, DecodeError) and exc.key == self.key:
+            return exc
+        detail = str(exc) if isinstance(exc, DecodeError) else f"{type(exc).__name__}: {exc}"
+        return DecodeError(f"{self.type_name} at key {self.key!r}: {what}{detail}", key=self.key)
+
+    def _unhashable_error(self, values: Any, what: str) -> Exception:
+        """The DecodeError for decoded ``values`` that must be hashable (set members, dict keys,
+        MultiSet elements) but are not: bytes another program wrote decode to a list or dict."""
+        from .errors import DecodeError
+
+        name = "unhashable"
+        for v in values:
+            try:
+                hash(v)
+            except Exception:  # noqa: BLE001 - any value that cannot be hashed
+                name = type(v).__name__
+                break
+        return DecodeError(f"{self.type_name} at key {self.key!r}: a stored {what} decodes to "
+                           f"an unhashable {name!r} value", key=self.key)
 
     def _enc_all(self, values: Any) -> list[bytes]:
         many = getattr(self._codec, "encode_many", None)

@@ -12,6 +12,9 @@ canonical: equal values of one type encode to the same bytes (set and frozenset 
 sorted by their encoding), which set membership and dict keys rely on.  Decoding never runs
 code: classes (Enum, models, dataclasses) are looked up in a registry filled by
 :func:`register` and by encoding, or among already-imported modules; nothing is imported.
+Decoding bytes it did not write (another codec, corruption, a hostile client) raises
+:class:`~vermilion.DecodeError` and nothing else; containers add the key to it.  Values nested
+deeper than :data:`MAX_DEPTH` (254) JSON levels, or circular, cannot be encoded: ValueError.
 :class:`PickleCodec` exists for trusted data only and must be chosen explicitly.
 """
 
@@ -56,6 +59,9 @@ class Codec(Protocol):
 
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
+MAX_DEPTH = 254
+"""Deepest nesting :class:`JsonCodec` stores (orjson's limit): JSON arrays/objects inside each
+other, where a tagged value (tuple, set, non-``str``-keyed dict...) counts two or three levels."""
 _classes: dict[str, type] = {}
 
 
@@ -101,6 +107,19 @@ def _is_decodable_class(cls: type) -> bool:
 
 def _dumps(obj: Any) -> bytes:
     return orjson.dumps(obj)
+
+
+def _too_deep(exc: BaseException) -> ValueError | None:
+    """The ValueError for a value nested beyond :data:`MAX_DEPTH` (or circular), if ``exc`` is
+    the error orjson or Python raised for it; ``None`` for any other error."""
+    if isinstance(exc, RecursionError) or (
+        isinstance(exc, TypeError) and "Recursion limit" in str(exc)
+    ):
+        return ValueError(
+            f"value nested too deeply for the JSON codec (at most {MAX_DEPTH} levels of JSON "
+            "arrays/objects; tuples, sets and other tagged values count two or more), or circular"
+        )
+    return None
 
 
 def _sorted_members(items: Any) -> list[Any]:
@@ -220,8 +239,8 @@ _TAGS: dict[str, Callable[[dict[str, Any], RefOpener | None], Any]] = {
     "tuple": lambda x, o: tuple(_from_json(i, o) for i in x["v"]),
     "set": lambda x, o: {_from_json(i, o) for i in x["v"]},
     "frozenset": lambda x, o: frozenset(_from_json(i, o) for i in x["v"]),
-    "bytes": lambda x, _: base64.b64decode(x["v"]),
-    "bytearray": lambda x, _: bytearray(base64.b64decode(x["v"])),
+    "bytes": lambda x, _: base64.b64decode(x["v"], validate=True),
+    "bytearray": lambda x, _: bytearray(base64.b64decode(x["v"], validate=True)),
     "enum": lambda x, _: _lookup_class(x["c"])[x["v"]],  # type: ignore[index]
     "ref": _dec_ref,
     "datetime": _dec_datetime,
@@ -243,23 +262,43 @@ class JsonCodec:
     name = "json"
 
     def encode(self, value: Any) -> bytes:
+        """``value`` as canonical JSON bytes.
+
+        TypeError for values of types it cannot store; ValueError for values nested deeper
+        than :data:`MAX_DEPTH` levels, or circular.
+        """
         t = type(value)
         if t is str or t is bool or value is None or (
             t is int and _INT64_MIN <= value <= _INT64_MAX
         ):
             return orjson.dumps(value)
-        return orjson.dumps(_to_json(value))
+        try:
+            return orjson.dumps(_to_json(value))
+        except (TypeError, RecursionError) as exc:
+            deep = _too_deep(exc)
+            if deep is None:
+                raise
+            raise deep from None
 
     def encode_many(self, values: Any) -> list[bytes]:
         """``[encode(v) for v in values]``, with the common scalar cases inlined."""
         dumps, lo, hi = orjson.dumps, _INT64_MIN, _INT64_MAX
-        return [
-            dumps(v) if (t := type(v)) is str or (t is int and lo <= v <= hi)
-            else dumps(_to_json(v))
-            for v in values
-        ]
+        try:
+            return [
+                dumps(v) if (t := type(v)) is str or (t is int and lo <= v <= hi)
+                else dumps(_to_json(v))
+                for v in values
+            ]
+        except (TypeError, RecursionError) as exc:
+            deep = _too_deep(exc)
+            if deep is None:
+                raise
+            raise deep from None
 
     def decode(self, data: bytes, opener: RefOpener | None = None) -> Any:
+        """The value stored as ``data``; :class:`DecodeError` for anything else (bytes that are
+        not JSON or not UTF-8, malformed or unknown tagged values, unregistered classes, values
+        nested too deeply...): decoding never lets another exception escape."""
         try:
             x = orjson.loads(data)
         except (orjson.JSONDecodeError, TypeError) as exc:
@@ -273,9 +312,14 @@ class JsonCodec:
             return _from_json(x, opener)
         except DecodeError:
             raise
-        except (KeyError, ValueError, TypeError) as exc:
-            raise DecodeError(f"malformed tagged value {bytes(data)[:60]!r}: {exc}") from exc
-
+        except RecursionError:
+            raise DecodeError(
+                f"stored value {bytes(data)[:40]!r} is nested too deeply to decode"
+            ) from None
+        except Exception as exc:  # any failure of a malformed value is a decode failure
+            raise DecodeError(
+                f"malformed tagged value {bytes(data)[:60]!r}: {type(exc).__name__}: {exc}"
+            ) from exc
 
     def decode_many(self, items: list[bytes], opener: RefOpener | None = None) -> list[Any]:
         """Decode a batch with one JSON parse (iteration, snapshots); same results as
@@ -297,11 +341,14 @@ class JsonCodec:
             return [self.decode(x, opener) for x in items]
         if b"{" not in joined and b"[" not in joined[1:]:
             return values  # type: ignore[no-any-return]  # scalars only
-        for i, x in enumerate(values):
-            if type(x) in _STRUCTURED:
-                if _dumps(x) != items[i]:
-                    return [self.decode(item, opener) for item in items]
-                values[i] = _from_json(x, opener)
+        try:
+            for i, x in enumerate(values):
+                if type(x) in _STRUCTURED:
+                    if _dumps(x) != items[i]:
+                        return [self.decode(item, opener) for item in items]
+                    values[i] = _from_json(x, opener)
+        except Exception:  # noqa: BLE001 - decode one by one: raises the DecodeError naming it
+            return [self.decode(item, opener) for item in items]
         return values  # type: ignore[no-any-return]
 
 

@@ -25,8 +25,11 @@ from redis.cluster import RedisCluster
 from redis.retry import Retry
 
 from .codec import DEFAULT_CODEC, Codec
+from .durability import Durability
+from .durability import set_default as set_default_durability
 from .errors import ConfigurationError
 from .executor import AsyncExecutor, SyncExecutor
+from .executor import settings as executor_settings
 
 DEFAULT_URL = "redis://localhost:6379/0"
 
@@ -45,12 +48,47 @@ class _State:
 _state = _State()
 
 
-def configure(url: str | None = None, *, client: Any = None, codec: Codec | None = None) -> None:
+_UNSET: Any = object()
+
+
+def configure(
+    url: str | None = None,
+    *,
+    client: Any = None,
+    codec: Codec | None = None,
+    durability: Durability | None = _UNSET,
+    retry_unavailable: float | None = None,
+) -> None:
     """Set the default Redis (by ``url`` or a ready redis-py ``client``) and the default codec.
 
     ``client`` may be a ``redis.Redis``, ``redis.cluster.RedisCluster`` or their asyncio
-    counterparts; the other face is derived from ``url`` when one is given.
+    counterparts; the other face is derived from ``url`` when one is given.  A call that gives
+    neither ``url`` nor ``client`` but other settings keeps the current connection settings;
+    ``configure()`` with no argument goes back to ``VERMILION_URL``.
+
+    ``durability=Durability(replicas, timeout)`` makes every write wait for that many replicas
+    (``WAIT``, pipelined: no extra round trip; ``None`` turns it off); see
+    :mod:`vermilion.core.durability`.  ``retry_unavailable`` is how many seconds a request Redis
+    provably did not run (refused connection, ``LOADING``, Cluster failover) keeps being retried
+    before :class:`~vermilion.ServerUnavailable` (default 2; 0 fails at once).
     """
+    if retry_unavailable is not None:
+        if isinstance(retry_unavailable, bool) or not isinstance(retry_unavailable, (int, float)):
+            raise TypeError(f"retry_unavailable must be a number of seconds, not {retry_unavailable!r}")
+        if retry_unavailable < 0:
+            raise ValueError("retry_unavailable must be >= 0")
+        executor_settings.retry_unavailable = float(retry_unavailable)
+    if durability is not _UNSET:
+        if durability is not None and not isinstance(durability, Durability):
+            raise TypeError("durability must be a vermilion.Durability or None")
+        set_default_durability(durability)
+    settings_only = url is None and client is None and (
+        codec is not None or durability is not _UNSET or retry_unavailable is not None
+    )
+    if settings_only:  # configure(codec=...) or durability=... keeps the connection
+        if codec is not None:
+            _state.codec = codec
+        return
     with _state.lock:
         _state.url = url
         _state.client = client
@@ -86,14 +124,19 @@ def _resolve_url(url: str) -> tuple[str, bool]:
     return url, False
 
 
+CONNECT_TIMEOUT = 5.0  # seconds; a URL's socket_connect_timeout= overrides it
+
+
 def client_from_url(url: str, *, asyncio_: bool = False) -> Any:
-    """A redis-py client for ``url`` configured the way vermilion needs (no command retries)."""
+    """A redis-py client for ``url`` configured the way vermilion needs: no command retries
+    (vermilion retries only what provably did not run), and a connect timeout so an unreachable
+    host fails within seconds rather than the OS's minutes."""
     real, cluster = _resolve_url(url)
     if cluster:
         cls: Any = AsyncRedisCluster if asyncio_ else RedisCluster
-        return cls.from_url(real, retry=_no_retry())
+        return cls.from_url(real, retry=_no_retry(), socket_connect_timeout=CONNECT_TIMEOUT)
     mod: Any = aioredis if asyncio_ else redis
-    return mod.Redis.from_url(real, retry=_no_retry())
+    return mod.Redis.from_url(real, retry=_no_retry(), socket_connect_timeout=CONNECT_TIMEOUT)
 
 
 def _is_async(client: Any) -> bool:

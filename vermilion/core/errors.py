@@ -38,11 +38,52 @@ class ConnectionLost(VermilionError, RedisConnectionError, ConnectionError):
     """The connection broke while a command was in flight.
 
     It is both a builtin ``ConnectionError`` and redis-py's ``ConnectionError``.  A server that
-    cannot be reached at all raises redis-py's ``ConnectionError`` (nothing was sent).
+    cannot be reached at all raises :class:`ServerUnavailable` instead (nothing was sent).
 
     For a write that is not idempotent vermilion does not resend: the write may or may not have
     been applied, and this exception says so instead of silently applying it twice.
     """
+
+
+class ServerUnavailable(VermilionError, RedisConnectionError, ConnectionError):
+    """The request was never executed: no connection could be made, the server was loading its
+    data, or the cluster was failing over, for longer than the configured ``retry_unavailable``
+    window.  Nothing was applied, so retrying is always safe.
+
+    It is both a builtin ``ConnectionError`` and redis-py's ``ConnectionError``.
+    """
+
+
+class NotReplicated(VermilionError):
+    """A write was applied on the master but fewer replicas than the active
+    :func:`vermilion.durability` asked for acknowledged it within its timeout.
+
+    The write is not undone (Redis cannot): if the master fails before its replicas catch up,
+    the write may be lost.  ``result`` holds the operation's result, ``acknowledged`` how many
+    replicas confirmed it and ``wanted`` how many were asked for.
+    """
+
+    def __init__(
+        self, message: str, *, key: str | None = None, command: str | None = None,
+        acknowledged: int = 0, wanted: int = 0,
+    ):
+        super().__init__(message, key=key, command=command)
+        self.acknowledged = acknowledged
+        self.wanted = wanted
+        self.result: object = None
+        self.replies: list[object] = []
+
+
+class AccessDenied(VermilionError, PermissionError):
+    """The Redis user (ACL) may not run this command or touch this key; nothing was applied.
+
+    The README's "Access control" section lists the rules an application needs.
+    """
+
+
+class OutOfMemory(VermilionError):
+    """Redis refused a write because it reached ``maxmemory`` (``noeviction``); nothing was
+    applied.  Reads keep working."""
 
 
 class TransactionConflict(VermilionError):

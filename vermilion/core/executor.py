@@ -4,9 +4,19 @@ This is the only module that does I/O.  It uses redis-py for the protocol (conne
 the hiredis parser, cluster topology) but bypasses ``execute_command``'s per-call machinery:
 one packed write and one read per round trip, replies left raw (bytes), ``disable_decoding`` on.
 
-Retries: a call marked ``readonly`` is resent once on a broken connection; a write never is.  It
-raises :class:`~vermilion.core.errors.ConnectionLost` instead, because it may have been applied.
-A ``MOVED`` reply (cluster topology changed; nothing ran) refreshes the slot map and resends.
+Retries, by what Redis provably did:
+
+* nothing was sent (the connection could not be made) or Redis refused to run it (``LOADING``,
+  ``TRYAGAIN``, ``CLUSTERDOWN``, ``MOVED``): resent, on Cluster after refreshing the slot map,
+  with a short backoff, for at most ``retry_unavailable`` seconds (:data:`settings`); then
+  :class:`~vermilion.core.errors.ServerUnavailable` says nothing was applied.  This is how a
+  Cluster client follows a failover: a refused connection to a dead master refreshes the map
+  until the promoted replica owns the slot.
+* the connection broke with the request in flight: a call marked ``readonly`` is resent once; a
+  write never is: :class:`~vermilion.core.errors.ConnectionLost` says it may have been applied.
+
+With a :func:`~vermilion.core.durability.durability` in effect, ``WAIT`` follows each writing
+request in the same round trip (see :mod:`vermilion.core.durability`).
 """
 
 from __future__ import annotations
@@ -14,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import os
 import queue
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,7 +38,26 @@ try:  # redis[hiredis] is a dependency; the pure-Python packer is the fallback
     from hiredis import pack_command as _hiredis_pack
 except ImportError:  # pragma: no cover
     _hiredis_pack = None  # type: ignore[assignment]
-from .errors import ConnectionLost, CrossSlotError, ScriptError, WrongTypeError
+from . import durability
+from .errors import (
+    AccessDenied,
+    ConnectionLost,
+    CrossSlotError,
+    NotReplicated,
+    OutOfMemory,
+    ScriptError,
+    ServerUnavailable,
+    WrongTypeError,
+)
+
+
+class Settings:
+    """Process-wide executor settings (``vermilion.configure`` sets them)."""
+
+    retry_unavailable: float = 2.0  # seconds a never-executed request keeps being retried
+
+
+settings = Settings()
 
 _PY_ERRORS: dict[str, type[Exception]] = {
     "IndexError": IndexError,
@@ -43,10 +73,23 @@ _PY_ERRORS: dict[str, type[Exception]] = {
 
 def translate(exc: Exception, call: Call) -> Exception:
     """Turn a Redis error reply into the exception a Python user expects."""
+    key = call.keys[0] if call.keys else None
+    if isinstance(exc, _NOT_EXECUTED):  # still refused when the retry window ran out
+        return _unavailable(exc, [call])
     if not isinstance(exc, rexc.ResponseError):
         return exc
     msg = str(exc)
-    key = call.keys[0] if call.keys else None
+    if isinstance(exc, rexc.NoPermissionError) or msg.startswith("NOPERM"):
+        return AccessDenied(
+            f"the Redis user may not run {call.name} on key {key!r}; nothing was applied "
+            f"(Redis said: {msg}). See the README's 'Access control' section for the ACL rules "
+            "vermilion needs", key=key, command=call.name,
+        )
+    if isinstance(exc, rexc.OutOfMemoryError) or msg.startswith("OOM "):
+        return OutOfMemory(
+            f"Redis is out of memory (maxmemory reached): {call.name} on key {key!r} was refused "
+            "and nothing was applied; reads keep working", key=key, command=call.name,
+        )
     if msg.startswith("VM "):
         _, name, text = (msg.split(" ", 2) + [""])[:3]
         text = text.split(" script:", 1)[0]
@@ -69,6 +112,17 @@ def _is_noscript(reply: Any) -> bool:
     return isinstance(reply, rexc.NoScriptError) or (
         isinstance(reply, rexc.ResponseError) and str(reply).startswith("NOSCRIPT")
     )
+
+
+# Replies by which Redis says it did not run the command (a resend is safe).  ``ASK`` (a slot
+# being migrated) is not among them: it needs ``ASKING`` on another node and is passed through.
+_NOT_EXECUTED = (rexc.BusyLoadingError, rexc.TryAgainError, rexc.ClusterDownError, rexc.MovedError)
+# Connection errors that retrying cannot fix (bad password, ACL): raised at once.
+_FATAL_CONNECT = (rexc.AuthenticationError, rexc.AuthorizationError)
+
+
+class _Unreached(Exception):
+    """No connection could be made to the node: nothing was sent."""
 
 
 class Pin:
@@ -99,15 +153,49 @@ def _flatten(calls: Sequence[Call]) -> list[str]:
     return keys
 
 
+_FRAMING = frozenset({"MULTI", "EXEC", "WATCH", "UNWATCH", "WAIT"})
+
+
+def describe(calls: Sequence[Call]) -> tuple[str | None, str, str]:
+    """(first key, command name, readable text) of a request, for error messages: a
+    transaction is named by the commands and keys inside MULTI/EXEC, not by ``MULTI``."""
+    inner = [c for c in calls if str(c.name).upper() not in _FRAMING] or list(calls)
+    keys = list(dict.fromkeys(k for c in inner for k in c.keys))
+    names = list(dict.fromkeys(c.name for c in inner)) or ["?"]
+    in_tx = any(str(c.name).upper() == "MULTI" for c in calls)
+    what = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+    if in_tx:
+        what = f"a transaction ({what})"
+    where = f"key {keys[0]!r}" if len(keys) == 1 else f"keys {keys!r}" if keys else "no key"
+    return (keys[0] if keys else None), names[0], f"{what} on {where}"
+
+
 def _lost(exc: Exception, calls: Sequence[Call]) -> ConnectionLost:
-    first = calls[0] if calls else None
-    key = first.keys[0] if first is not None and first.keys else None
-    name = first.name if first is not None else "?"
+    key, name, text = describe(calls)
     return ConnectionLost(
-        f"connection lost during {name} on key {key!r}; the write may or may not have been "
-        f"applied and was not resent ({exc})",
+        f"connection lost during {text}; the write may or may not have been applied and was "
+        f"not resent ({exc})",
         key=key,
         command=name,
+    )
+
+
+def _unavailable(exc: BaseException, calls: Sequence[Call], window: float | None = None) -> ServerUnavailable:
+    key, name, text = describe(calls)
+    waited = f" for {window:g} s" if window else ""
+    return ServerUnavailable(
+        f"Redis did not run {text}{waited}: nothing was applied, it is safe to retry ({exc})",
+        key=key,
+        command=name,
+    )
+
+
+def _not_replicated(calls: Sequence[Call], wanted: Any, got: int) -> NotReplicated:
+    key, name, text = describe(calls)
+    return NotReplicated(
+        f"{text} was applied but acknowledged by {got} of {wanted.replicas} replicas within "
+        f"{wanted.timeout:g} s; it may be lost if the master fails now",
+        key=key, command=name, acknowledged=got, wanted=wanted.replicas,
     )
 
 
@@ -115,6 +203,69 @@ def _cancel_requests() -> int:
     task = asyncio.current_task()
     cancelling = getattr(task, "cancelling", None)  # Python >= 3.11
     return cancelling() if cancelling is not None else 0
+
+
+class _Attempts:
+    """The retry decisions of one request, shared by both executors (they only differ in how
+    they sleep and refresh)."""
+
+    __slots__ = ("calls", "window", "deadline", "delay", "resends", "read_resent")
+
+    RETURN, RESEND, NO_SHA, REFRESH, WAIT, REFRESH_WAIT = range(6)
+
+    def __init__(self, calls: Sequence[Call]):
+        self.calls = calls
+        self.window = settings.retry_unavailable
+        self.deadline: float | None = None
+        self.delay = 0.01
+        self.resends = 0
+        self.read_resent = False
+
+    def backoff(self, exc: BaseException) -> float:
+        """Seconds to wait before the next try, or :class:`ServerUnavailable` once the window
+        is spent (raised from ``exc``)."""
+        now = time.monotonic()
+        if self.deadline is None:
+            self.deadline = now + self.window
+        if now >= self.deadline:
+            raise _unavailable(exc, self.calls, self.window) from exc
+        delay = min(self.delay, self.deadline - now)
+        self.delay = min(self.delay * 2, 0.2)
+        return delay
+
+    def resend_read(self) -> bool:
+        """A read whose connection broke in flight is resent once."""
+        if self.read_resent or not all(c.readonly for c in self.calls):
+            return False
+        self.read_resent = True
+        return True
+
+    def after(self, replies: list[Any], use_sha: bool, cluster: bool, pinned: bool) -> int:
+        """What to do with a round trip's ``replies`` (of ``self.calls`` only)."""
+        if use_sha and len(self.calls) == 1 and _is_noscript(replies[0]):
+            return self.NO_SHA  # the script did not run: resend its source
+        if pinned or not replies or not all(isinstance(r, _NOT_EXECUTED) for r in replies):
+            return self.RETURN
+        if isinstance(replies[0], rexc.MovedError):
+            self.resends += 1  # the new owner is known at once; a few tries absorb a race
+            return self.REFRESH if self.resends <= 5 else self.RETURN
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            return self.RETURN  # translate() reports the refusal as ServerUnavailable
+        return self.REFRESH_WAIT if cluster else self.WAIT
+
+
+def _waited(replies: list[Any], calls: Sequence[Call], wanted: Any) -> list[Any]:
+    """Strip the ``WAIT`` reply; raise :class:`NotReplicated` (carrying the replies) if too few
+    replicas acknowledged a write that succeeded."""
+    acked, replies = replies[-1], replies[:-1]
+    if any(isinstance(r, Exception) for r in replies):
+        return replies  # the write failed: its own error says more than WAIT's count
+    got = acked if isinstance(acked, int) else 0
+    if got < wanted.replicas:
+        error = _not_replicated(calls, wanted, got)
+        error.replies = replies
+        raise error
+    return replies
 
 
 class _SlotRouting:
@@ -135,6 +286,13 @@ class _SlotRouting:
             )
         return slots.pop()
 
+    @staticmethod
+    def _with_wait(calls: Sequence[Call]) -> tuple[Sequence[Call], Any]:
+        wanted = None if all(c.readonly for c in calls) else durability.current()
+        if wanted is None:
+            return calls, None
+        return [*calls, Call(("WAIT", wanted.replicas, wanted.timeout_ms))], wanted
+
 
 class SyncExecutor(_SlotRouting):
     """Runs requests on a ``redis.Redis`` or ``redis.cluster.RedisCluster`` client."""
@@ -142,21 +300,27 @@ class SyncExecutor(_SlotRouting):
     def __init__(self, client: Any):
         self.client = client
         self.is_cluster = isinstance(client, RedisCluster)
-        self._free: dict[int, list[Any]] = {}
+        self._free: dict[Any, list[Any]] = {}
         self._pid = os.getpid()
 
-    def _pool(self, keys: Sequence[str]) -> Any:
+    def _pool(self, keys: Sequence[str]) -> tuple[Any, Any]:
+        """The pool to connect with and the name of its free list."""
         if not self.is_cluster:
-            return self.client.connection_pool
+            return self.client.connection_pool, None
         self.slot_of(keys)
-        node = self.client.get_node_from_key(keys[0]) if keys else self.client.get_random_node()
-        return self.client.get_redis_connection(node).connection_pool
+        try:
+            node = self.client.get_node_from_key(keys[0]) if keys else self.client.get_random_node()
+        except (rexc.RedisClusterException, rexc.ClusterError) as exc:  # slot not covered now
+            raise _Unreached(str(exc)) from exc
+        return self.client.get_redis_connection(node).connection_pool, node.name
 
     def _acquire(self, keys: Sequence[str]) -> tuple[Any, Any]:
+        """A connected connection for ``keys`` and the free list it goes back to; raises
+        :class:`_Unreached` when no connection can be made (nothing was sent)."""
         if os.getpid() != self._pid:  # forked: the parent's sockets are not ours
             self._free, self._pid = {}, os.getpid()
-        pool = self._pool(keys)
-        free = self._free.setdefault(id(pool), [])
+        pool, name = self._pool(keys)
+        free = self._free.setdefault(name, [])
         try:
             conn = free.pop()
         except IndexError:
@@ -169,21 +333,41 @@ class SyncExecutor(_SlotRouting):
             stale = True
         if stale:
             conn.disconnect()
-            conn.connect()
+            try:
+                conn.connect()
+            except _FATAL_CONNECT:
+                raise
+            except (rexc.ConnectionError, rexc.TimeoutError, OSError) as exc:
+                conn.disconnect()
+                free.append(conn)
+                raise _Unreached(str(exc)) from exc
         return conn, free
+
+    def _checkout(self, keys: Sequence[str], pin: Pin | None) -> tuple[Any, Any]:
+        if pin is None:
+            return self._acquire(keys)
+        if pin.key is None and keys:
+            pin.key = keys[0]
+        self.slot_of([pin.key, *keys] if pin.key is not None else keys)
+        if pin.conn is None:
+            pin.conn, pin.owner = self._acquire(keys)
+        return pin.conn, None
+
+    def _refresh(self) -> None:
+        """Reload the Cluster slot map (a failover or resharding moved a slot)."""
+        if self.is_cluster:
+            try:
+                self.client.nodes_manager.initialize()
+            except (rexc.RedisError, rexc.RedisClusterException, OSError):
+                pass  # no node answered: the next try says so
 
     def _roundtrip(self, conn: Any, calls: Sequence[Call], use_sha: bool) -> list[Any]:
         conn.send_packed_command(pack(conn, calls, use_sha))
-        if len(calls) == 1:
-            try:
-                return [conn.read_response(disable_decoding=True)]
-            except rexc.ResponseError as exc:
-                return [exc]
         replies: list[Any] = []
         for _ in calls:
             try:
                 replies.append(conn.read_response(disable_decoding=True))
-            except rexc.ResponseError as exc:
+            except (rexc.ResponseError, rexc.BusyLoadingError) as exc:  # replies, not breakage
                 replies.append(exc)
         return replies
 
@@ -192,40 +376,40 @@ class SyncExecutor(_SlotRouting):
     ) -> list[Any]:
         """One round trip for ``calls``; replies in order, error replies as exception objects.
 
-        With ``pin`` (a transaction) every call uses the pinned connection and nothing is resent.
+        With ``pin`` (a transaction) every call uses the pinned connection and nothing that may
+        have run is resent.  See the module docstring for what is retried.
         """
         keys = _flatten(calls)
-        replies: list[Any] = []
-        for attempt in range(3):
-            if pin is not None:
-                if pin.key is None and keys:
-                    pin.key = keys[0]
-                self.slot_of([pin.key, *keys] if pin.key is not None else keys)
-                if pin.conn is None:
-                    pin.conn, pin.owner = self._acquire(keys)
-                conn, pool = pin.conn, None
-            else:
-                conn, pool = self._acquire(keys)
+        sent, wanted = self._with_wait(calls)
+        attempts = _Attempts(calls)
+        while True:
             try:
-                replies = self._roundtrip(conn, calls, use_sha)
+                conn, free = self._checkout(keys, pin)
+            except _Unreached as exc:
+                delay = attempts.backoff(exc)
+                self._refresh()
+                time.sleep(delay)
+                continue
+            try:
+                replies = self._roundtrip(conn, sent, use_sha)
             except (rexc.ConnectionError, rexc.TimeoutError, OSError) as exc:
                 conn.disconnect()
-                if pin is None and attempt == 0 and all(c.readonly for c in calls):
+                if pin is None and attempts.resend_read():
                     continue
                 raise _lost(exc, calls) from exc
             finally:
-                if pool is not None:
-                    pool.append(conn)
-            if use_sha and len(calls) == 1 and _is_noscript(replies[0]):
-                use_sha = False  # the script did not run: resend its source
+                if free is not None:
+                    free.append(conn)
+            step = attempts.after(replies[: len(calls)], use_sha, self.is_cluster, pin is not None)
+            if step == _Attempts.RETURN:
+                return _waited(replies, calls, wanted) if wanted is not None else replies
+            if step == _Attempts.NO_SHA:
+                use_sha = False
                 continue
-            if self.is_cluster and pin is None and any(
-                isinstance(r, rexc.MovedError) for r in replies
-            ):
-                self.client.nodes_manager.initialize()  # nothing ran: refresh and resend
-                continue
-            return replies
-        return replies
+            if step in (_Attempts.WAIT, _Attempts.REFRESH_WAIT):
+                time.sleep(attempts.backoff(replies[0]))
+            if step in (_Attempts.REFRESH, _Attempts.REFRESH_WAIT):
+                self._refresh()
 
     def release(self, pin: Pin, broken: bool = False) -> None:
         """Give a transaction's connection back (disconnecting it if its state is unknown)."""
@@ -246,36 +430,68 @@ class AsyncExecutor(_SlotRouting):
         self._free: list[Any] = []
 
     async def _acquire(self, keys: Sequence[str]) -> tuple[Any, Any]:
+        """A connected connection and its owner; :class:`_Unreached` if none can be made."""
         if not self.is_cluster:
             pool = self.client.connection_pool
-            free = self._free
+            owner: Any = self._free
             try:
-                conn = free.pop()
+                conn = owner.pop()
             except IndexError:
                 conn = pool.connection_class(**pool.connection_kwargs)
             try:
                 stale = not conn.is_connected or await conn.can_read()
             except (rexc.ConnectionError, rexc.TimeoutError, OSError):
                 stale = True
-            if stale:
+        else:
+            if self.client._initialize:
+                try:
+                    await self.client.initialize()
+                except (rexc.RedisError, rexc.RedisClusterException, OSError) as exc:
+                    raise _Unreached(str(exc)) from exc
+            self.slot_of(keys)
+            try:
+                owner = (
+                    self.client.get_node_from_key(keys[0]) if keys else self.client.get_random_node()
+                )
+            except (rexc.RedisClusterException, rexc.ClusterError) as exc:
+                raise _Unreached(str(exc)) from exc
+            conn = owner.acquire_connection()
+            stale = not conn.is_connected
+        if stale:
+            try:
                 await conn.disconnect()
                 await conn.connect()
-            return conn, free
-        if self.client._initialize:
-            await self.client.initialize()
-        self.slot_of(keys)
-        node = (
-            self.client.get_node_from_key(keys[0])
-            if keys
-            else self.client.get_random_node()
-        )
-        return node.acquire_connection(), node
+            except _FATAL_CONNECT:
+                await self._release(conn, owner)
+                raise
+            except (rexc.ConnectionError, rexc.TimeoutError, OSError) as exc:
+                await conn.disconnect()
+                await self._release(conn, owner)
+                raise _Unreached(str(exc)) from exc
+        return conn, owner
 
     async def _release(self, conn: Any, owner: Any) -> None:
         if self.is_cluster:
             owner.release(conn)
         else:
             owner.append(conn)
+
+    async def _checkout(self, keys: Sequence[str], pin: Pin | None) -> tuple[Any, Any]:
+        if pin is None:
+            return await self._acquire(keys)
+        if pin.key is None and keys:
+            pin.key = keys[0]
+        self.slot_of([pin.key, *keys] if pin.key is not None else keys)
+        if pin.conn is None:
+            pin.conn, pin.owner = await self._acquire(keys)
+        return pin.conn, None
+
+    async def _refresh(self) -> None:
+        if self.is_cluster:
+            try:
+                await self.client.nodes_manager.initialize()
+            except (rexc.RedisError, rexc.RedisClusterException, OSError):
+                pass
 
     async def _roundtrip(self, conn: Any, calls: Sequence[Call], use_sha: bool) -> list[Any]:
         if not conn.is_connected:
@@ -285,7 +501,7 @@ class AsyncExecutor(_SlotRouting):
         for _ in calls:
             try:
                 replies.append(await conn.read_response(disable_decoding=True))
-            except rexc.ResponseError as exc:
+            except (rexc.ResponseError, rexc.BusyLoadingError) as exc:
                 replies.append(exc)
         return replies
 
@@ -294,23 +510,22 @@ class AsyncExecutor(_SlotRouting):
     ) -> list[Any]:
         """One round trip for ``calls``; see :meth:`SyncExecutor.execute`."""
         keys = _flatten(calls)
-        replies: list[Any] = []
+        sent, wanted = self._with_wait(calls)
+        attempts = _Attempts(calls)
         requests = _cancel_requests()
-        for attempt in range(3):
-            if pin is not None:
-                if pin.key is None and keys:
-                    pin.key = keys[0]
-                self.slot_of([pin.key, *keys] if pin.key is not None else keys)
-                if pin.conn is None:
-                    pin.conn, pin.owner = await self._acquire(keys)
-                conn, owner = pin.conn, None
-            else:
-                conn, owner = await self._acquire(keys)
+        while True:
             try:
-                replies = await self._roundtrip(conn, calls, use_sha)
+                conn, owner = await self._checkout(keys, pin)
+            except _Unreached as exc:
+                delay = attempts.backoff(exc)
+                await self._refresh()
+                await asyncio.sleep(delay)
+                continue
+            try:
+                replies = await self._roundtrip(conn, sent, use_sha)
             except (rexc.ConnectionError, rexc.TimeoutError, OSError) as exc:
                 await conn.disconnect()
-                if pin is None and attempt == 0 and all(c.readonly for c in calls):
+                if pin is None and attempts.resend_read():
                     continue
                 raise _lost(exc, calls) from exc
             except BaseException:
@@ -323,16 +538,16 @@ class AsyncExecutor(_SlotRouting):
                 # redis-py 8.1 can swallow a cancellation while connecting or reading: honour it
                 # as if it had been raised during the round trip
                 raise asyncio.CancelledError
-            if use_sha and len(calls) == 1 and _is_noscript(replies[0]):
+            step = attempts.after(replies[: len(calls)], use_sha, self.is_cluster, pin is not None)
+            if step == _Attempts.RETURN:
+                return _waited(replies, calls, wanted) if wanted is not None else replies
+            if step == _Attempts.NO_SHA:
                 use_sha = False
                 continue
-            if self.is_cluster and pin is None and any(
-                isinstance(r, rexc.MovedError) for r in replies
-            ):
-                await self.client.nodes_manager.initialize()
-                continue
-            return replies
-        return replies
+            if step in (_Attempts.WAIT, _Attempts.REFRESH_WAIT):
+                await asyncio.sleep(attempts.backoff(replies[0]))
+            if step in (_Attempts.REFRESH, _Attempts.REFRESH_WAIT):
+                await self._refresh()
 
     async def release(self, pin: Pin, broken: bool = False) -> None:
         if pin.conn is None:

@@ -17,8 +17,8 @@ from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from .calls import Call, Operation, Sleep
-from .errors import TransactionConflict, TransactionError
-from .executor import AsyncExecutor, Pin, SyncExecutor, translate
+from .errors import NotReplicated, TransactionConflict, TransactionError
+from .executor import AsyncExecutor, Pin, SyncExecutor, describe, translate
 
 
 class RawBatch(list):  # type: ignore[type-arg]
@@ -36,8 +36,17 @@ def _outcome(req: Call | list[Call], replies: list[Any]) -> tuple[Any, Exception
     return (replies[0] if isinstance(req, Call) else replies), None
 
 
+def _finished(value: Any, shortfall: NotReplicated | None) -> Any:
+    """An operation's result, or the :class:`NotReplicated` of one of its writes carrying it."""
+    if shortfall is not None:
+        shortfall.result = value
+        raise shortfall
+    return value
+
+
 def drive_sync(op: Operation, executor: SyncExecutor, pin: Pin | None = None) -> Any:
     """Run ``op`` to completion on a sync executor and return its result."""
+    shortfall: NotReplicated | None = None
     try:
         req = next(op)
         while True:
@@ -48,17 +57,20 @@ def drive_sync(op: Operation, executor: SyncExecutor, pin: Pin | None = None) ->
             calls = [req] if isinstance(req, Call) else req
             try:
                 replies = executor.execute(calls, isinstance(req, Call), pin)
+            except NotReplicated as exc:  # applied, but short of replicas: finish, then say so
+                shortfall, replies = exc, exc.replies
             except Exception as exc:
                 req = op.throw(exc)
                 continue
             value, error = _outcome(req, replies)
             req = op.throw(error) if error is not None else op.send(value)
     except StopIteration as stop:
-        return stop.value
+        return _finished(stop.value, shortfall)
 
 
 async def drive_async(op: Operation, executor: AsyncExecutor, pin: Pin | None = None) -> Any:
     """Run ``op`` to completion on an asyncio executor and return its result."""
+    shortfall: NotReplicated | None = None
     try:
         req = next(op)
         while True:
@@ -69,13 +81,15 @@ async def drive_async(op: Operation, executor: AsyncExecutor, pin: Pin | None = 
             calls = [req] if isinstance(req, Call) else req
             try:
                 replies = await executor.execute(calls, isinstance(req, Call), pin)
+            except NotReplicated as exc:  # applied, but short of replicas: finish, then say so
+                shortfall, replies = exc, exc.replies
             except Exception as exc:
                 req = op.throw(exc)
                 continue
             value, error = _outcome(req, replies)
             req = op.throw(error) if error is not None else op.send(value)
     except StopIteration as stop:
-        return stop.value
+        return _finished(stop.value, shortfall)
 
 
 class Queued:
@@ -134,7 +148,7 @@ class Transaction:
                     self.queued.append((req, op, pending))
                     return pending
                 new = sorted({k for c in calls for k in c.keys} - self.watched)
-                batch = RawBatch(([Call(("WATCH", *new), new)] if new else []) + calls)
+                batch = RawBatch(([Call(("WATCH", *new), new, readonly=True)] if new else []) + calls)
                 self.watched.update(new)
                 replies = yield batch
                 value, error = _outcome(req, replies[len(batch) - len(calls):])
@@ -145,7 +159,7 @@ class Transaction:
     def commit(self) -> Operation:
         if not self.queued:
             if self.watched:
-                yield RawBatch([Call(("UNWATCH",))])
+                yield RawBatch([Call(("UNWATCH",), readonly=True)])
             return None
         calls: list[Call] = [Call(("MULTI",))]
         for req, _, _ in self.queued:
@@ -154,7 +168,11 @@ class Transaction:
         replies = yield RawBatch(calls)
         results = replies[-1]
         if isinstance(results, Exception):
-            raise translate(results, calls[1])
+            failure = translate(results, calls[1])
+            if failure is results:  # a plain Redis error: name the transaction's keys
+                key, name, text = describe(calls)
+                raise TransactionError(f"{text} failed: {results}", key=key, command=name) from results
+            raise failure
         if results is None:
             raise TransactionConflict(
                 f"keys {sorted(self.watched)!r} changed before the commit; nothing was applied",

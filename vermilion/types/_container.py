@@ -6,7 +6,9 @@ import operator
 import secrets
 from typing import Any
 
+from ..core import runner
 from ..core.calls import Call, Operation
+from ..core.errors import DecodeError
 
 BIG_CHUNK = 10_000  # items per LRANGE while iterating
 SCAN_COUNT = 10_000  # SSCAN / HSCAN COUNT: up to ~10,000 members come back in one reply
@@ -17,6 +19,49 @@ TOMBSTONE_PREFIX = b"\x00vermilion-tombstone:"
 def tombstone() -> bytes:
     """A value no codec produces, used to delete list items by position in one script."""
     return TOMBSTONE_PREFIX + secrets.token_bytes(12)
+
+
+def in_transaction(obj: Any) -> bool:
+    """``obj``'s operations are being queued in a :func:`vermilion.transaction` of its face."""
+    var = runner._sync_tx if obj._face == "sync" else runner._async_tx
+    return var.get() is not None
+
+
+def check_first(obj: Any, peek: Call) -> Operation:
+    """Inside a transaction, before a removing operation is queued: read the item it will
+    remove with ``peek`` (a read: it runs at once and WATCHes the key) and decode it, so an
+    undecodable item raises DecodeError before anything is queued.  The removal queued after it
+    then takes this very item (a change by another client aborts the commit), unless writes
+    queued earlier in the same block changed it."""
+    raw = yield peek
+    if raw is not None:
+        obj._dec(raw)
+
+
+def put_back(error: DecodeError, raw: bytes, call: Call, key: str, tx: bool = False
+             ) -> Operation:
+    """After a removing operation took an item it cannot decode: send ``call`` (one command or
+    script putting ``raw`` back where it was, atomically) and raise ``error``.
+
+    Removing operations stay one round trip when the item decodes (the common case); an
+    undecodable item costs this one more round trip and is left in Redis, so nothing is lost to
+    a decode failure.  Between the two round trips other clients may see the item missing.  If
+    putting it back fails (connection lost...), the DecodeError says so and carries its bytes.
+    Inside a transaction (``tx``) the item was checked by :func:`check_first` before the commit;
+    if an earlier write of the same block replaced it, it cannot be put back (a transaction has
+    no second round trip) and the DecodeError carries its bytes.
+    """
+    if tx:
+        raise DecodeError(f"{error}; it was removed in a transaction, which cannot put it back: "
+                          f"its bytes were {bytes(raw)!r}", key=key) from error
+    try:
+        yield call
+    except Exception as exc:
+        raise DecodeError(
+            f"{error}; putting the removed item back failed ({type(exc).__name__}: {exc}), "
+            f"its bytes were {bytes(raw)!r}", key=key,
+        ) from exc
+    raise DecodeError(f"{error} (the item was left in place)", key=key) from error
 
 
 def as_index(index: Any, what: str = "list") -> int:

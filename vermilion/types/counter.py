@@ -31,6 +31,7 @@ from typing import Any
 from ..core.base import AsyncFace, RedisObject, SyncFace, op
 from ..core.calls import Call, Operation, run_script
 from ..core.codec import Codec
+from ..core.errors import DecodeError
 from ..core.keys import aux_key
 from ..core.scripts import load_script
 from ._container import check_hashable
@@ -160,28 +161,50 @@ class MultiSetBase(RedisObject):
         if self._same_store(other):
             if self._colocated(other.key):
                 return other.key, {}
-            pairs = _pairs((yield self._range(other.key)))
+            pairs = other._pairs((yield self._range(other.key)))
             return None, {m: sign * c for m, c in pairs}
         if items and not isinstance(other, Mapping):
             other = dict(other.items())  # AttributeError for non-mappings, like Counter
         return None, self._plain_counts(other, sign)
 
+    def _count(self, raw: Any) -> int:
+        """A score reply as an int count; DecodeError naming the key for ``inf`` / ``-inf``
+        (which another client can store with ZADD, and no ``int`` can hold)."""
+        try:
+            return _score(raw)
+        except (OverflowError, ValueError, TypeError) as exc:
+            raise self._decode_error(exc, "a count is not an integer: ") from exc
+
+    def _pairs(self, reply: list[Any]) -> list[tuple[bytes, int]]:
+        """:func:`_pairs` with :meth:`_count`'s errors."""
+        try:
+            return _pairs(reply)
+        except (OverflowError, ValueError, TypeError) as exc:
+            raise self._decode_error(exc, "a count is not an integer: ") from exc
+
+    def _decoded(self, pairs: list[tuple[bytes, int]]) -> list[tuple[Any, int]]:
+        """``[(element, count)]`` with the elements decoded in one batch."""
+        return list(zip(self._dec_all([m for m, _ in pairs]), [c for _, c in pairs]))
+
     def _counter(self, pairs: list[tuple[bytes, int]]) -> Counter[Any]:
-        dec = self._dec
-        return Counter({dec(m): c for m, c in pairs})
+        decoded = self._decoded(pairs)
+        try:
+            return Counter(dict(decoded))
+        except TypeError:
+            raise self._unhashable_error([e for e, _ in decoded], "element") from None
 
     # -- reading -----------------------------------------------------------------------------
     @op
     def getitem(self, elem: Any) -> Operation:
         """``counter[elem]`` (ZSCORE); 0 for missing elements, never KeyError; one round trip."""
         reply = yield Call(("ZSCORE", self.key, self._enc_elem(elem)), (self.key,), readonly=True)
-        return 0 if reply is None else _score(reply)
+        return 0 if reply is None else self._count(reply)
 
     @op
     def get(self, elem: Any, default: Any = None) -> Operation:
         """``counter.get(elem, default)`` (ZSCORE); one round trip."""
         reply = yield Call(("ZSCORE", self.key, self._enc_elem(elem)), (self.key,), readonly=True)
-        return default if reply is None else _score(reply)
+        return default if reply is None else self._count(reply)
 
     @op
     def len(self) -> Operation:
@@ -195,8 +218,7 @@ class MultiSetBase(RedisObject):
         return reply is not None
 
     def _items(self) -> Operation:
-        dec = self._dec
-        return [(dec(m), c) for m, c in _pairs((yield self._range()))]
+        return self._decoded(self._pairs((yield self._range())))
 
     @op
     def most_common(self, n: int | None = None) -> Operation:
@@ -211,14 +233,13 @@ class MultiSetBase(RedisObject):
                 n = None
         reply = yield run_script(_MOST_COMMON, self._keys(), ["" if n is None else n],
                                  readonly=True)
-        dec = self._dec
-        return [(dec(m), c) for m, c in _pairs(reply)]
+        return self._decoded(self._pairs(reply))
 
     @op
     def copy(self) -> Operation:
         """A plain ``collections.Counter`` snapshot in insertion order; one script, one round
         trip."""
-        return self._counter(_pairs((yield self._range())))
+        return self._counter(self._pairs((yield self._range())))
 
     @op
     def keys(self) -> Operation:
@@ -239,17 +260,16 @@ class MultiSetBase(RedisObject):
     @op
     def total(self) -> Operation:
         """Sum of the counts (``Counter.total``); one script, one round trip."""
-        return _score((yield run_script(_TOTAL, [self.key], readonly=True)))
+        return self._count((yield run_script(_TOTAL, [self.key], readonly=True)))
 
     def _chunk(self, state: tuple[bytes, set[bytes]] | None) -> Operation:
         """Up to CHUNK elements after the sequence number ``state[0]``, in insertion order (an
         element deleted and added again during the iteration is not repeated)."""
         cursor, seen = state if state is not None else (b"0", set())
         raw, nxt = yield run_script(_CHUNK, self._keys(), [cursor, CHUNK], readonly=True)
-        fresh = [(m, c) for m, c in _pairs(raw) if m not in seen]
+        fresh = [(m, c) for m, c in self._pairs(raw) if m not in seen]
         seen.update(m for m, _ in fresh)
-        dec = self._dec
-        return [(dec(m), c) for m, c in fresh], None if nxt is None else (nxt, seen)
+        return self._decoded(fresh), None if nxt is None else (nxt, seen)
 
     @op
     def _with(self, other: Any) -> Operation:
@@ -258,19 +278,19 @@ class MultiSetBase(RedisObject):
         yield from _flush_initial(other)
         if self._same_store(other) and self._colocated(other.key):
             both = yield [self._range(), self._range(other.key)]
-            return self._counter(_pairs(both[0])), self._counter(_pairs(both[1]))
+            return self._counter(self._pairs(both[0])), other._counter(other._pairs(both[1]))
         if isinstance(other, MultiSetBase):
             if self._same_store(other):  # another Cluster slot: read it first
-                theirs: Any = self._counter(_pairs((yield self._range(other.key))))
+                theirs: Any = other._counter(other._pairs((yield self._range(other.key))))
             else:  # another client or codec: its own round trip (sync faces)
                 theirs = other.copy()
                 if not isinstance(theirs, Counter):
                     theirs.close()
                     raise TypeError("compare with `await other.copy()` for another client")
             mine = yield self._range()
-            return self._counter(_pairs(mine)), theirs
+            return self._counter(self._pairs(mine)), theirs
         mine = yield self._range()
-        return self._counter(_pairs(mine)), other
+        return self._counter(self._pairs(mine)), other
 
     # -- writing -----------------------------------------------------------------------------
     @op
@@ -292,18 +312,23 @@ class MultiSetBase(RedisObject):
         last in insertion order); one script, atomic."""
         n = _check_count(n)
         reply = yield run_script(_SET, self._keys(), ["incr", n, self._enc_elem(elem)])
-        return _score(reply)
+        return self._count(reply)
 
     @op
     def pop(self, elem: Any, default: Any = _MISSING) -> Operation:
         """Remove ``elem`` and return its count; KeyError(elem) if absent and no default; one
-        script, atomic."""
-        reply = yield run_script(_POP, self._keys(), [self._enc_elem(elem)])
+        script, atomic.  A count that is not an integer (``inf``, stored by another client) is
+        left in place and :class:`~vermilion.DecodeError` raised (the script checks it before
+        removing anything)."""
+        reply = yield run_script(_POP, self._keys(), [self._enc_elem(elem), "1"])
         if reply is None:
             if default is _MISSING:
                 raise KeyError(elem)
             return default
-        return _score(reply)
+        if isinstance(reply, list):  # the script refused a non-finite count
+            raise self._decode_error(DecodeError(f"the count of {elem!r} is {reply[0]!r}"),
+                                     "a count is not an integer: ")
+        return self._count(reply)
 
     @op
     def clear(self) -> Operation:

@@ -17,8 +17,16 @@ from typing import Any
 
 from ..core.base import AsyncFace, RedisObject, SyncFace, op
 from ..core.calls import Call, Operation, run_script
+from ..core.errors import DecodeError
 from ..core.scripts import load_script
-from ._container import SnapshotComparisons, list_chunk, tombstone
+from ._container import (
+    SnapshotComparisons,
+    check_first,
+    in_transaction,
+    list_chunk,
+    put_back,
+    tombstone,
+)
 
 _INIT = load_script("deque_init")
 _PUSH = load_script("deque_push")
@@ -86,12 +94,42 @@ class DequeBase(RedisObject):
     def _range(self) -> Call:
         return Call(("LRANGE", self.key, 0, -1), (self.key,), readonly=True)
 
+    def _maxlen(self, raw: Any) -> int | None:
+        """The stored maxlen reply as an int (DecodeError naming the key if it is not one)."""
+        if raw is None:
+            return None
+        try:
+            m = int(raw)
+        except ValueError:
+            m = -1
+        if m < 0:
+            raise DecodeError(f"Deque at key {self.key!r}: its maxlen key {self._mkey()!r} holds "
+                              f"{bytes(raw)[:40]!r}, not a non-negative integer", key=self.key)
+        return m
+
+    def _pop(self, side: str) -> Operation:
+        """RPOP (``side`` "R") or LPOP; an undecodable item is pushed back on the same side
+        (one more round trip, atomic; maxlen is not applied to it) and DecodeError raised.
+        Inside a transaction the item is read and decoded first (a WATCHed read)."""
+        tx = in_transaction(self)
+        if tx:
+            yield from check_first(self, Call(("LINDEX", self.key, -1 if side == "R" else 0),
+                                              (self.key,), readonly=True))
+        reply = yield Call((f"{side}POP", self.key), (self.key,))
+        if reply is None:
+            raise IndexError("pop from an empty deque")
+        try:
+            return self._dec(reply)
+        except DecodeError as exc:
+            yield from put_back(exc, reply, Call((f"{side}PUSH", self.key, reply), (self.key,)),
+                                self.key, tx)
+
     # -- reading -----------------------------------------------------------------------------
     @op
     def get_maxlen(self) -> Operation:
         """The stored maxlen (``None``: unbounded); one round trip."""
         reply = yield Call(("GET", self._mkey()), (self._mkey(),), readonly=True)
-        return None if reply is None else int(reply)
+        return self._maxlen(reply)
 
     @op
     def len(self) -> Operation:
@@ -137,7 +175,7 @@ class DequeBase(RedisObject):
         round trip."""
         items, m = yield [self._range(), Call(("GET", self._mkey()), (self._mkey(),),
                                               readonly=True)]
-        return collections.deque(self._dec_all(items), None if m is None else int(m))
+        return collections.deque(self._dec_all(items), self._maxlen(m))
 
     def _chunk(self, start: int | None) -> Operation:
         items, nxt = yield from list_chunk(self.key, start)
@@ -177,19 +215,21 @@ class DequeBase(RedisObject):
 
     @op
     def pop(self) -> Operation:
-        """Remove and return the rightmost item (RPOP); IndexError if empty; one round trip."""
-        reply = yield Call(("RPOP", self.key), (self.key,))
-        if reply is None:
-            raise IndexError("pop from an empty deque")
-        return self._dec(reply)
+        """Remove and return the rightmost item (RPOP); IndexError if empty; one round trip.
+
+        An item that cannot be decoded is pushed back (one more round trip, atomic) and
+        :class:`~vermilion.DecodeError` is raised: a decode failure never loses an item.
+        """
+        return (yield from self._pop("R"))
 
     @op
     def popleft(self) -> Operation:
-        """Remove and return the leftmost item (LPOP); IndexError if empty; one round trip."""
-        reply = yield Call(("LPOP", self.key), (self.key,))
-        if reply is None:
-            raise IndexError("pop from an empty deque")
-        return self._dec(reply)
+        """Remove and return the leftmost item (LPOP); IndexError if empty; one round trip.
+
+        An item that cannot be decoded is pushed back (one more round trip, atomic) and
+        :class:`~vermilion.DecodeError` is raised: a decode failure never loses an item.
+        """
+        return (yield from self._pop("L"))
 
     @op
     def rotate(self, n: int = 1) -> Operation:

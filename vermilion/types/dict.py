@@ -32,8 +32,9 @@ from typing import Any
 from ..core.base import AsyncFace, RedisObject, SyncFace, op
 from ..core.calls import Call, Operation, run_script
 from ..core.codec import Codec
+from ..core.errors import DecodeError
 from ..core.scripts import load_script
-from ._container import check_hashable, scan_call
+from ._container import check_first, check_hashable, in_transaction, put_back, scan_call
 
 _INIT = load_script("dict_init")
 _REPLACE = load_script("dict_replace")
@@ -82,7 +83,10 @@ class DictBase(RedisObject):
         """Decode an HGETALL reply: a flat field/value list (RESP2) or a map (RESP3)."""
         flat = [x for kv in reply.items() for x in kv] if isinstance(reply, dict) else reply
         values = self._dec_all(flat)
-        return dict(zip(values[::2], values[1::2]))
+        try:
+            return dict(zip(values[::2], values[1::2]))
+        except TypeError:
+            raise self._unhashable_error(values[::2], "dict key") from None
 
     def _collect(self, args: tuple[Any, ...], kwargs: dict[str, Any], name: str) -> Operation:
         """Encoded ``{field: value}`` of ``update``-style arguments; reads a vermilion Dict
@@ -147,7 +151,11 @@ class DictBase(RedisObject):
         changes to the Dict.
         """
         fields = yield Call(("HKEYS", self.key), (self.key,), readonly=True)
-        return dict.fromkeys(self._dec_all(fields)).keys()
+        keys = self._dec_all(fields)
+        try:
+            return dict.fromkeys(keys).keys()
+        except TypeError:
+            raise self._unhashable_error(keys, "dict key") from None
 
     @op
     def values(self) -> Operation:
@@ -168,15 +176,17 @@ class DictBase(RedisObject):
         def chunk(state: tuple[bytes, set[bytes]] | None) -> Operation:
             cursor, seen = state if state is not None else (b"0", set())
             nxt, flat = yield scan_call(self.key, "hash", cursor)
-            dec, opener = self._codec.decode, self._open_ref
-            out: list[Any] = []
+            fields: list[bytes] = []
+            vals: list[bytes] = []
             for i in range(0, len(flat), 2):
                 field = flat[i]
                 if field in seen:
                     continue
                 seen.add(field)
-                k = dec(field, opener)
-                out.append((k, dec(flat[i + 1], opener)) if with_values else k)
+                fields.append(field)
+                vals.append(flat[i + 1])
+            keys = self._dec_all(fields)
+            out: list[Any] = list(zip(keys, self._dec_all(vals))) if with_values else keys
             return out, (None if int(nxt) == 0 else (nxt, seen))
 
         return chunk
@@ -204,22 +214,58 @@ class DictBase(RedisObject):
     @op
     def pop(self, key: Any, *default: Any) -> Operation:
         """``d.pop(key[, default])``: remove ``key`` and return its value, else ``default``, else
-        KeyError(key); one script (HGET + HDEL), one round trip, atomic."""
+        KeyError(key); one script (HGET + HDEL), one round trip, atomic.
+
+        A value that cannot be decoded is put back (HSETNX, one more round trip, atomic) and
+        :class:`~vermilion.DecodeError` is raised: a decode failure never loses an item.
+        """
         if len(default) > 1:
             raise TypeError(f"pop expected at most 2 arguments, got {len(default) + 1}")
-        reply = yield run_script(_POP, [self.key], [self._field(key)])
+        field = self._field(key)
+        tx = in_transaction(self)
+        if tx:
+            yield from check_first(self, Call(("HGET", self.key, field), (self.key,),
+                                              readonly=True))
+        reply = yield run_script(_POP, [self.key], [field])
         if reply is None:
             if default:
                 return default[0]
             raise KeyError(key)
-        return self._dec(reply)
+        try:
+            return self._dec(reply)
+        except DecodeError as exc:
+            yield from put_back(exc, reply, self._restore(field, reply), self.key, tx)
+
+    def _restore(self, field: bytes, raw: bytes) -> Call:
+        """Put back a removed item (HSETNX: a value written meanwhile by another client wins)."""
+        return Call(("HSETNX", self.key, field, raw), (self.key,))
 
     @op
     def popitem(self) -> Operation:
         """Remove and return an arbitrary ``(key, value)`` item (a Redis hash has no order to
-        take the last one from); KeyError if empty; one script, one round trip, atomic."""
-        field, value = yield run_script(_POPITEM, [self.key])
-        return self._dec(field), self._dec(value)
+        take the last one from); KeyError if empty; one script, one round trip, atomic.
+
+        An item whose key or value cannot be decoded is put back (HSETNX, one more round trip,
+        atomic) and :class:`~vermilion.DecodeError` is raised: a decode failure never loses it.
+        Inside a transaction an arbitrary item is read and decoded first (HRANDFIELD, a WATCHed
+        read) and the commit removes that item.
+        """
+        args: list[bytes] = []
+        tx = in_transaction(self)
+        if tx:
+            pair = yield Call(("HRANDFIELD", self.key, 1, "WITHVALUES"), (self.key,),
+                              readonly=True)
+            if pair and isinstance(pair[0], (list, tuple)):  # RESP3 / parsed: [[field, value]]
+                pair = pair[0]
+            if pair:
+                self._dec(pair[0])
+                self._dec(pair[1])
+                args = [pair[0]]
+        field, value = yield run_script(_POPITEM, [self.key], args)
+        try:
+            return self._dec(field), self._dec(value)
+        except DecodeError as exc:
+            yield from put_back(exc, value, self._restore(field, value), self.key, tx)
 
     @op
     def update(self, *args: Any, **kwargs: Any) -> Operation:

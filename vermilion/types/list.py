@@ -15,8 +15,18 @@ from typing import Any
 from ..core.base import AsyncFace, RedisObject, SyncFace, op
 from ..core.calls import Call, Operation, run_script
 from ..core.codec import JsonCodec
+from ..core.errors import DecodeError
 from ..core.scripts import load_script
-from ._container import SnapshotComparisons, as_index, list_chunk, slice_args, tombstone
+from ._container import (
+    SnapshotComparisons,
+    as_index,
+    check_first,
+    in_transaction,
+    list_chunk,
+    put_back,
+    slice_args,
+    tombstone,
+)
 
 _INIT = load_script("list_init")
 _REPLACE = load_script("list_replace")
@@ -129,15 +139,38 @@ class ListBase(RedisObject):
     @op
     def pop(self, index: int = -1) -> Operation:
         """Remove and return the item at ``index`` (IndexError like ``list.pop``); one round trip,
-        atomic (RPOP / LPOP, or one script)."""
+        atomic (RPOP / LPOP, or one script).
+
+        An item that cannot be decoded is put back at the same position (one more round trip,
+        atomic: RPUSH, LPUSH or an insert script) and :class:`~vermilion.DecodeError` is raised,
+        so a decode failure never loses an item.  Inside a transaction the item is read and
+        decoded first (a WATCHed read, one more round trip before the commit).
+        """
         index = as_index(index)
+        tx = in_transaction(self)
+        if tx:
+            yield from check_first(self, Call(("LINDEX", self.key, index), (self.key,),
+                                              readonly=True))
         if index == -1:
             reply = yield Call(("RPOP", self.key), (self.key,))
             if reply is None:
                 raise IndexError("pop from empty list")
         else:
             reply = yield run_script(_POP, [self.key], [index, tombstone()])
-        return self._dec(reply)
+        try:
+            return self._dec(reply)
+        except DecodeError as exc:
+            yield from put_back(exc, reply, self._reinsert(index, reply), self.key, tx)
+
+    def _reinsert(self, index: int, raw: bytes) -> Call:
+        """The call putting ``raw``, just popped from ``index``, back at that position."""
+        if index == -1:
+            return Call(("RPUSH", self.key, raw), (self.key,))
+        if index == 0:
+            return Call(("LPUSH", self.key, raw), (self.key,))
+        # pop(i) for i < 0 counted from the end of the longer list: insert(i + 1) restores it
+        return run_script(_INSERT, [self.key], [index if index > 0 else index + 1, raw,
+                                                tombstone()])
 
     @op
     def remove(self, value: Any) -> Operation:

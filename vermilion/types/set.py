@@ -20,13 +20,15 @@ from typing import Any
 
 from ..core.base import AsyncFace, RedisObject, SyncFace, op
 from ..core.calls import Call, Operation, run_script
+from ..core.errors import DecodeError
 from ..core.scripts import load_script
-from ._container import check_hashable, scan_call
+from ._container import check_hashable, in_transaction, put_back, scan_call
 
 _INIT = load_script("set_init")
 _REPLACE = load_script("set_replace")
 _STORE = load_script("set_store")
 _RELATION = load_script("set_relation")
+_POP = load_script("set_pop")
 
 
 Operands = tuple[list[str], list[list[bytes]]]
@@ -84,7 +86,11 @@ class SetBase(RedisObject):
         return keys, groups
 
     def _decoded_set(self, raw: Iterable[bytes]) -> set[Any]:
-        return set(self._dec_all(list(raw)))
+        values = self._dec_all(list(raw))
+        try:
+            return set(values)
+        except TypeError:
+            raise self._unhashable_error(values, "set member") from None
 
     # -- reading -----------------------------------------------------------------------------
     @op
@@ -233,11 +239,30 @@ class SetBase(RedisObject):
 
     @op
     def pop(self) -> Operation:
-        """Remove and return an arbitrary member (SPOP); KeyError if empty; one round trip."""
-        reply = yield Call(("SPOP", self.key), (self.key,))
+        """Remove and return an arbitrary member (SPOP); KeyError if empty; one round trip.
+
+        A member that cannot be decoded is added back (SADD, one more round trip, atomic) and
+        :class:`~vermilion.DecodeError` is raised: a decode failure never loses a member.
+        Inside a transaction an arbitrary member is read and decoded first (SRANDMEMBER, a
+        WATCHed read) and the commit removes that member (one script).
+        """
+        tx = in_transaction(self)
+        member = None
+        if tx:
+            member = yield Call(("SRANDMEMBER", self.key), (self.key,), readonly=True)
+            if member is not None:
+                self._dec(member)
+        if member is None:
+            reply = yield Call(("SPOP", self.key), (self.key,))
+        else:
+            reply = yield run_script(_POP, [self.key], [member])
         if reply is None:
             raise KeyError("pop from an empty set")
-        return self._dec(reply)
+        try:
+            return self._dec(reply)
+        except DecodeError as exc:
+            yield from put_back(exc, reply, Call(("SADD", self.key, reply), (self.key,)),
+                                self.key, tx)
 
     @op
     def clear(self) -> Operation:

@@ -70,8 +70,14 @@ class StringBase(RedisObject):
         try:
             return bytes(raw).decode()
         except UnicodeDecodeError as exc:
-            raise DecodeError(f"key {self.key!r} holds bytes that are not UTF-8: {bytes(raw)[:40]!r}",
-                              key=self.key) from exc
+            raise self._not_utf8(raw) from exc
+
+    def _not_utf8(self, raw: Any = None) -> DecodeError:
+        """The DecodeError for a value that is not UTF-8 (``raw``: its bytes, if read).  Scripts
+        working by code point (``len``, indexing, item assignment) check the whole value and
+        answer with a sentinel instead of counting the bytes of something that is not text."""
+        shown = "" if raw is None else f": {bytes(raw)[:40]!r}"
+        return DecodeError(f"key {self.key!r} holds bytes that are not UTF-8{shown}", key=self.key)
 
     def _get(self) -> Call:
         return Call(("GET", self.key), (self.key,), readonly=True)
@@ -84,8 +90,12 @@ class StringBase(RedisObject):
 
     @op
     def len(self) -> Operation:
-        """Number of code points (one script: STRLEN would count UTF-8 bytes); one round trip."""
-        return (yield run_script(_LEN, [self.key], readonly=True))
+        """Number of code points (one script: STRLEN would count UTF-8 bytes); one round trip.
+        DecodeError if the value is not UTF-8."""
+        n = yield run_script(_LEN, [self.key], readonly=True)
+        if n < 0:
+            raise self._not_utf8()
+        return n
 
     @op
     def contains(self, sub: Any) -> Operation:
@@ -98,10 +108,13 @@ class StringBase(RedisObject):
     @op
     def getitem(self, index: int | slice) -> Operation:
         """``s[i]`` or ``s[start:stop:step]`` by code point (one script); IndexError / TypeError
-        like ``str``; returns a plain ``str``; one round trip."""
+        like ``str``; returns a plain ``str``; one round trip.  DecodeError if the value is not
+        UTF-8 (the script checks the whole value, not only the part returned)."""
         if isinstance(index, slice):
             start, stop, step = slice_args(index)
             sub = yield run_script(_GETITEM, [self.key], ["s", start, stop, step], readonly=True)
+            if isinstance(sub, list):
+                raise self._not_utf8()
             text = self._decode(sub)
             return text if step == 1 else text[::step]
         try:
@@ -111,6 +124,8 @@ class StringBase(RedisObject):
         reply = yield run_script(_GETITEM, [self.key], ["i", i], readonly=True)
         if reply is None:
             raise IndexError("string index out of range")
+        if isinstance(reply, list):
+            raise self._not_utf8()
         return self._decode(reply)
 
     @op
@@ -154,22 +169,25 @@ class MutableStringBase(StringBase):
     def setitem(self, index: int | slice, value: str) -> Operation:
         """``s[i] = x`` / ``s[a:b:c] = x``: edit by code point as if ``s`` were a list of
         characters (extended slices need as many characters as positions: ValueError); one
-        script, atomic."""
+        script, atomic.  DecodeError (nothing written) if the stored value is not UTF-8."""
         value = _text(value)
         if isinstance(index, slice):
             args: list[Any] = ["s", *slice_args(index), value.encode()]
         else:
             args = ["i", as_index(index, "string"), value.encode()]
-        yield run_script(_SETITEM, [self.key], args)
+        if (yield run_script(_SETITEM, [self.key], args)) == -1:
+            raise self._not_utf8()
 
     @op
     def delitem(self, index: int | slice) -> Operation:
-        """``del s[i]`` / ``del s[a:b:c]`` by code point; one script, atomic."""
+        """``del s[i]`` / ``del s[a:b:c]`` by code point; one script, atomic.  DecodeError
+        (nothing written) if the stored value is not UTF-8."""
         if isinstance(index, slice):
             args: list[Any] = ["ds", *slice_args(index)]
         else:
             args = ["di", as_index(index, "string")]
-        yield run_script(_SETITEM, [self.key], args)
+        if (yield run_script(_SETITEM, [self.key], args)) == -1:
+            raise self._not_utf8()
 
     @op
     def transform(self, name: str, *args: Any, **kwargs: Any) -> Operation:

@@ -1,11 +1,13 @@
 -- s[i] or the code points covering s[start:stop:step] (Python applies the step).
 -- KEYS[1]; ARGV: 'i', index  |  's', start|'', stop|'', step.  Index out of range: nil.
+-- A value that is not UTF-8: {0} (Python raises DecodeError).
 --!include string_common
 --!include list_common
 local v, err = get_string(KEYS[1])
 if err then return err end
 v = v or ''
 local n, off = utf8_index(v)
+if not n then return {0} end
 if ARGV[1] == 'i' then
   local i = tonumber(ARGV[2])
   if i < 0 then i = i + n end

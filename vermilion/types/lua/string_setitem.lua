@@ -1,6 +1,7 @@
 -- Item / slice assignment and deletion on a UTF-8 string, by code point.
 -- KEYS[1]; ARGV: 'i', index, value | 'di', index | 's', start|'', stop|'', step, value
 --              | 'ds', start|'', stop|'', step
+-- Returns 1, or -1 (writing nothing) if the stored value is not UTF-8.
 --!include string_common
 --!include list_common
 local key, mode = KEYS[1], ARGV[1]
@@ -8,6 +9,7 @@ local v, err = get_string(key)
 if err then return err end
 v = v or ''
 local n, off = utf8_index(v)
+if not n then return -1 end
 if mode == 'i' or mode == 'di' then
   local i = tonumber(ARGV[2])
   if i < 0 then i = i + n end
