@@ -25,6 +25,7 @@ from .errors import (
     DatabaseExists,
     NoSuchDatabase,
     NoSuchStatement,
+    QueryTimeout,
     ReadOnlyViolation,
     SQLDatabaseError,
     StatementExists,
@@ -33,7 +34,7 @@ from .vfs import FencedError
 
 __all__ = [
     "Database", "DatabaseExists", "FencedError", "NoSuchDatabase", "NoSuchStatement",
-    "ReadOnlyViolation", "Rows", "SQLDatabaseError", "StatementExists", "StatementInfo", "copy",
-    "connect", "create_db", "drop", "drop_db", "exists", "import_from", "list_dbs", "open",
-    "open_connection",
+    "QueryTimeout", "ReadOnlyViolation", "Rows", "SQLDatabaseError", "StatementExists",
+    "StatementInfo", "copy", "connect", "create_db", "drop", "drop_db", "exists", "import_from",
+    "list_dbs", "open", "open_connection",
 ]

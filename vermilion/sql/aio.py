@@ -63,8 +63,12 @@ class AsyncDatabase:
     async def exec(self, sql: str, /, *params: Any, **named: Any) -> Rows:
         return await asyncio.to_thread(self.sync.exec, sql, *params, **named)
 
-    async def query(self, sql: str, /, *params: Any, **named: Any) -> Rows:
-        return await asyncio.to_thread(self.sync.query, sql, *params, **named)
+    async def query(self, sql: str, /, *params: Any, timeout: float | None = None,
+                    **named: Any) -> Rows:
+        """See :meth:`vermilion.sql.api.Database.query`: read-only SQL, ``timeout`` seconds at
+        most (the query is interrupted in its worker thread, which cancelling the awaiting task
+        would not do)."""
+        return await asyncio.to_thread(self.sync.query, sql, *params, timeout=timeout, **named)
 
     async def create_statement(self, name: str, sql: str) -> None:
         await asyncio.to_thread(self.sync.create_statement, name, sql)
@@ -84,16 +88,20 @@ class AsyncDatabase:
     async def exec_statement(self, name: str, /, *params: Any, **named: Any) -> Rows:
         return await asyncio.to_thread(self.sync.exec_statement, name, *params, **named)
 
-    async def query_statement(self, name: str, /, *params: Any, **named: Any) -> Rows:
-        return await asyncio.to_thread(self.sync.query_statement, name, *params, **named)
+    async def query_statement(self, name: str, /, *params: Any, timeout: float | None = None,
+                              **named: Any) -> Rows:
+        return await asyncio.to_thread(self.sync.query_statement, name, *params,
+                                       timeout=timeout, **named)
 
-    async def query_into(self, stream: str, sql: str, /, *params: Any, **named: Any) -> int:
-        return await asyncio.to_thread(self.sync.query_into, stream, sql, *params, **named)
+    async def query_into(self, stream: str, sql: str, /, *params: Any,
+                         timeout: float | None = None, **named: Any) -> int:
+        return await asyncio.to_thread(self.sync.query_into, stream, sql, *params,
+                                       timeout=timeout, **named)
 
     async def query_statement_into(self, stream: str, name: str, /, *params: Any,
-                                   **named: Any) -> int:
+                                   timeout: float | None = None, **named: Any) -> int:
         return await asyncio.to_thread(self.sync.query_statement_into, stream, name, *params,
-                                       **named)
+                                       timeout=timeout, **named)
 
     async def statistics(self) -> dict[str, int]:
         return await asyncio.to_thread(self.sync.statistics)

@@ -40,8 +40,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -54,6 +54,7 @@ from .errors import (
     DatabaseExists,
     NoSuchDatabase,
     NoSuchStatement,
+    QueryTimeout,
     ReadOnlyViolation,
     StatementExists,
 )
@@ -66,10 +67,75 @@ _SCHEMA = (f"CREATE TABLE IF NOT EXISTS {STATEMENTS_TABLE}("
            "readonly INTEGER NOT NULL) WITHOUT ROWID")
 _NO_TABLE = f"no such table: {STATEMENTS_TABLE}"
 
-# statements SQLite calls read-only that still change the connection: refused by query()
-_LEADING = re.compile(r"(?:\s+|--[^\n]*(?:\n|$)|/\*.*?(?:\*/|$))*([A-Za-z]+)", re.S)
-_REFUSED_KEYWORDS = frozenset({"ATTACH", "DETACH", "BEGIN", "COMMIT", "END", "ROLLBACK",
-                               "SAVEPOINT", "RELEASE"})
+# -- the read-only rule (query, query_statement, query_into): decided by SQLite itself -------------
+# SQLite's authorizer reports each action a statement would take while it is compiled (before any
+# takes effect: some PRAGMAs act at compile time), and sqlite3_stmt_readonly whether running it
+# would write the database.  Allowed: reading tables and views, functions, recursive CTEs, and
+# PRAGMAs in their query form (no argument), or one of these whose argument only names what to
+# inspect.
+_READ_ACTIONS = frozenset({apsw.SQLITE_SELECT, apsw.SQLITE_READ, apsw.SQLITE_FUNCTION,
+                           apsw.SQLITE_RECURSIVE})
+_INSPECTING_PRAGMAS = frozenset({
+    "table_info", "table_xinfo", "table_list", "index_info", "index_xinfo", "index_list",
+    "foreign_key_list", "foreign_key_check", "integrity_check", "quick_check"})
+# PRAGMAs that write although asked without an argument (SQLite marks most of them not read-only
+# anyway); and the one query SQLite marks not read-only although it only reads (journal_mode)
+_WRITING_PRAGMAS = frozenset({"optimize", "incremental_vacuum", "wal_checkpoint"})
+_QUERY_PRAGMAS_NOT_MARKED_READONLY = frozenset({"journal_mode"})
+
+
+def _action_refused(code: int, arg1: str | None, arg2: str | None) -> str | None:
+    """Why the read-only rule refuses authorizer action ``code`` (None: allowed)."""
+    if code in _READ_ACTIONS:
+        return None
+    if code == apsw.SQLITE_PRAGMA:
+        name = (arg1 or "").lower()
+        if name in _WRITING_PRAGMAS:
+            return f"PRAGMA {name}"
+        if arg2 is None or name in _INSPECTING_PRAGMAS:
+            return None
+        return f"PRAGMA {name}({arg2})"
+    what = str(apsw.mapping_authorizer_function.get(code, code))
+    detail = " ".join(str(a) for a in (arg1, arg2) if a)
+    return f"{what.removeprefix('SQLITE_')} {detail}".strip()
+
+
+class _ReadOnlyRule:
+    """Installed as the connection's authorizer (and checked from the exec tracer) while a
+    read-only entry point runs: SQLite tells what each statement does."""
+
+    def __init__(self, ignore_pragmas: bool = False):
+        self.refused: str | None = None  # the first refused action of the statement compiled
+        self.pragma_only: str | None = None  # the statement is one allowed query-form PRAGMA
+        self.actions = 0
+        self.ignore_pragmas = ignore_pragmas  # inspecting: PRAGMAs compile to no-ops
+
+    def authorizer(self, code: int, arg1: str | None, arg2: str | None, db: str | None,
+                   trigger: str | None) -> int:
+        self.actions += 1
+        why = _action_refused(code, arg1, arg2)
+        if why is not None and self.refused is None:
+            self.refused = why
+        if code == apsw.SQLITE_PRAGMA:
+            name = (arg1 or "").lower()
+            self.pragma_only = name if (self.actions == 1 and arg2 is None) else None
+            if self.ignore_pragmas:
+                return apsw.SQLITE_IGNORE  # compiled, but without its compile-time effects
+        else:
+            self.pragma_only = None
+        if why is not None and not self.ignore_pragmas:
+            return apsw.SQLITE_DENY
+        return apsw.SQLITE_OK
+
+    def statement_refusal(self, cursor: apsw.Cursor) -> str | None:
+        """Why the statement just compiled (about to run) is refused; resets for the next."""
+        why = self.refused
+        if why is None and not cursor.is_readonly \
+                and self.pragma_only not in _QUERY_PRAGMAS_NOT_MARKED_READONLY:
+            why = "a statement that writes"
+        self.refused, self.pragma_only, self.actions = None, None, 0
+        return why
+
 
 STAT_FIELDS = ("exec", "query", "exec_statement", "query_statement", "query_into",
                "transactions", "rollbacks", "errors", "rows", "changes", "stream_entries")
@@ -117,49 +183,58 @@ def _bindings(params: tuple[Any, ...], named: dict[str, Any]) -> Any:
     return params
 
 
-def _refused_keyword(sql: str) -> str | None:
-    m = _LEADING.match(sql)
-    if m is None:
-        return None
-    word = m.group(1).upper()
-    if word in _REFUSED_KEYWORDS:
-        return word
-    if word == "PRAGMA" and "=" in sql:
-        return "PRAGMA assignment"
-    return None
-
-
 def _inspect(conn: apsw.Connection, sql: str) -> tuple[int, bool]:
-    """(number of parameters, all read-only) of every statement in ``sql``, prepared without
-    running any.  Raises SQLite's error when a statement does not compile."""
+    """(number of parameters, all read-only) of every statement in ``sql``, compiled without
+    running any (and with PRAGMAs compiled as no-ops: some act while compiled).  Read-only is
+    the rule of :meth:`Database.query`.  Raises SQLite's error when a statement does not
+    compile."""
     count, readonly = 0, True
     rest: str | None = sql
     found = False
     seen: dict[str, Any] = {}
+    rule = _ReadOnlyRule(ignore_pragmas=True)
 
     def tracer(cursor: apsw.Cursor, first: str, bindings: Any) -> bool:
-        seen.update(first=first, n=cursor.bindings_count, ro=cursor.is_readonly)
+        seen.update(first=first, n=cursor.bindings_count, refused=rule.statement_refusal(cursor))
         return False
 
-    while rest and rest.strip():
-        seen.clear()
-        cur = conn.cursor()
-        cur.exec_trace = tracer
-        try:
-            cur.execute(rest, apsw._null_bindings)  # type: ignore[attr-defined]
-        except apsw.ExecTraceAbort:
-            pass
-        finally:
-            cur.close(force=True)
-        if not seen:  # only comments/whitespace left
-            break
-        found = True
-        count += seen["n"]
-        readonly = readonly and bool(seen["ro"]) and _refused_keyword(seen["first"]) is None
-        rest = rest[len(seen["first"]):]
+    previous = conn.authorizer
+    conn.authorizer = rule.authorizer
+    try:
+        while rest and rest.strip():
+            seen.clear()
+            cur = conn.cursor()
+            cur.exec_trace = tracer
+            try:
+                cur.execute(rest, apsw._null_bindings)  # type: ignore[attr-defined]
+            except apsw.ExecTraceAbort:
+                pass
+            finally:
+                cur.close(force=True)
+            if not seen:  # only comments/whitespace left
+                break
+            found = True
+            count += seen["n"]
+            readonly = readonly and seen["refused"] is None
+            rest = rest[len(seen["first"]):]
+    finally:
+        conn.authorizer = previous
     if not found:
         raise apsw.SQLError("the statement is empty")
     return count, readonly
+
+
+def _check_timeout(timeout: float | None) -> float | None:
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise TypeError(f"timeout must be a number of seconds or None, not {timeout!r}")
+    if not timeout > 0:
+        raise ValueError(f"timeout must be > 0 seconds, not {timeout!r}")
+    return float(timeout)
+
+
+PROGRESS_STEPS = 1000  # SQLite VM instructions between two checks of a query's time limit
 
 
 class Database:
@@ -246,22 +321,27 @@ class Database:
 
     # -- running SQL ----------------------------------------------------------------------------
     def _run(self, sql: str, bindings: Any, readonly: bool,
-             segments: list[tuple[tuple[str, ...], int]] | None = None) -> Rows:
-        """Run ``sql`` (all its statements); with ``readonly`` refuse, before it runs, any
-        statement that is not read-only."""
+             segments: list[tuple[tuple[str, ...], int]] | None = None,
+             timeout: float | None = None) -> Rows:
+        """Run ``sql`` (all its statements); with ``readonly`` refuse, before it takes effect,
+        any statement that is not read-only (SQLite's authorizer while it compiles, then
+        ``sqlite3_stmt_readonly``); with ``timeout`` interrupt it after that many seconds."""
         conn = self.connection
         outer = conn.exec_trace
         rows: list[tuple[Any, ...]] = []
         columns: list[tuple[str, ...]] = [()]
+        rule = _ReadOnlyRule() if readonly else None
+
+        def refuse(what: str, text: str) -> ReadOnlyViolation:
+            return ReadOnlyViolation(
+                f"SQL database {self.name!r}: read-only query refused {what}: "
+                f"{text.strip()[:200]!r}", database=self.name, sql=text)
 
         def tracer(cursor: apsw.Cursor, text: str, params: Any) -> bool:
-            if readonly:
-                word = _refused_keyword(text)
-                if not cursor.is_readonly or word is not None:
-                    what = word or "a statement that writes"
-                    raise ReadOnlyViolation(
-                        f"SQL database {self.name!r}: read-only query refused {what}: "
-                        f"{text.strip()[:200]!r}", database=self.name, sql=text)
+            if rule is not None:
+                what = rule.statement_refusal(cursor)
+                if what is not None:
+                    raise refuse(what, text)
             names = tuple(d[0] for d in cursor.get_description())
             if names:
                 columns[0] = names
@@ -269,15 +349,40 @@ class Database:
                 segments.append((names, len(rows)))
             return bool(outer(cursor, text, params)) if outer is not None else True
 
+        deadline = None if timeout is None else time.monotonic() + timeout
+
+        def progress() -> bool:
+            return time.monotonic() > deadline  # type: ignore[operator]
+
         before = conn.total_changes()
+        previous = conn.authorizer
+        if rule is not None:
+            conn.authorizer = rule.authorizer
+        if deadline is not None:
+            conn.set_progress_handler(progress, PROGRESS_STEPS, id=self)
         cur = conn.cursor()
         cur.exec_trace = tracer
         try:
             rows.extend(cur.execute(sql, bindings))
+        except apsw.AuthError:
+            if rule is None or rule.refused is None:
+                raise
+            raise refuse(rule.refused, sql) from None
+        except apsw.InterruptError:
+            if deadline is None or time.monotonic() <= deadline:
+                raise
+            raise QueryTimeout(
+                f"SQL database {self.name!r}: query interrupted after its timeout of "
+                f"{timeout} s: {sql.strip()[:200]!r}", database=self.name, sql=sql,
+                timeout=float(timeout or 0)) from None
         finally:
             # an error (or an exception's traceback kept alive) must not leave a statement
             # holding SQLite's read lock, and with it this process's reader lease in Redis
             cur.close(force=True)
+            if rule is not None:
+                conn.authorizer = previous
+            if deadline is not None:
+                conn.set_progress_handler(None, id=self)
         return Rows(rows, columns[0], conn.total_changes() - before)
 
     def exec(self, sql: str, /, *params: Any, **named: Any) -> Rows:
@@ -288,12 +393,26 @@ class Database:
             counts.update(rows=len(rows), changes=rows.changes)
             return rows
 
-    def query(self, sql: str, /, *params: Any, **named: Any) -> Rows:
-        """Like :meth:`exec` for read-only SQL: a statement that writes (or ATTACH / DETACH,
-        transaction control, a PRAGMA assignment) raises :class:`ReadOnlyViolation` before it
-        runs."""
+    def query(self, sql: str, /, *params: Any, timeout: float | None = None,
+              **named: Any) -> Rows:
+        """Like :meth:`exec` for read-only SQL, safe to give untrusted SQL.
+
+        Read-only is decided by SQLite itself, never from the text: while a statement compiles,
+        its authorizer reports each action (before any takes effect), and only reading tables
+        and views, functions and recursive CTEs pass, with PRAGMAs in their query form (no
+        argument, e.g. ``PRAGMA journal_mode``) or with an argument that only names what to
+        inspect (``table_info(t)``, ``index_list(t)``, ``integrity_check(n)``...); then
+        ``sqlite3_stmt_readonly`` must say the statement does not write.  Anything else (writes,
+        DDL, ATTACH / DETACH, transaction control, ``PRAGMA foreign_keys(0)``...) raises
+        :class:`ReadOnlyViolation` before it has any effect.
+
+        ``timeout`` (seconds, keyword-only) interrupts the query once it has run that long
+        (SQLite's progress handler, checked every :data:`PROGRESS_STEPS` instructions) and
+        raises :class:`QueryTimeout`; its read transaction ends.  A SQL parameter named
+        ``timeout`` must then be passed in a mapping."""
+        timeout = _check_timeout(timeout)
         with self._lock, self._counted("query") as counts:
-            rows = self._run(sql, _bindings(params, named), readonly=True)
+            rows = self._run(sql, _bindings(params, named), readonly=True, timeout=timeout)
             counts.update(rows=len(rows))
             return rows
 
@@ -432,13 +551,17 @@ class Database:
             counts.update(rows=len(rows), changes=rows.changes)
             return rows
 
-    def query_statement(self, name: str, /, *params: Any, **named: Any) -> Rows:
-        """Run stored statement ``name`` read-only (:class:`ReadOnlyViolation` if it writes)."""
+    def query_statement(self, name: str, /, *params: Any, timeout: float | None = None,
+                        **named: Any) -> Rows:
+        """Run stored statement ``name`` read-only (:class:`ReadOnlyViolation` if it writes;
+        ``timeout`` as in :meth:`query`)."""
+        timeout = _check_timeout(timeout)
         with self._lock, self._counted("query_statement") as counts, \
                 self._implicit(immediate=False):
             info = self._lookup(name)
             self._refuse_writer(info)
-            rows = self._run(info.sql, _bindings(params, named), readonly=True)
+            rows = self._run(info.sql, _bindings(params, named), readonly=True,
+                             timeout=timeout)
             counts.update(rows=len(rows))
             return rows
 
@@ -449,29 +572,33 @@ class Database:
                 database=self.name, sql=info.sql)
 
     # -- results into a Redis stream ------------------------------------------------------------
-    def query_into(self, stream: str, sql: str, /, *params: Any, **named: Any) -> int:
+    def query_into(self, stream: str, sql: str, /, *params: Any, timeout: float | None = None,
+                   **named: Any) -> int:
         """Run read-only ``sql`` and append one entry per row to the Redis stream ``stream``
         (``XADD stream *``), fields ``type:column`` as RediSQL wrote them: ``int:id``,
         ``real:x``, ``text:author``, ``blob:b``, ``null:c`` (value empty).  Returns the number of
         rows.  The rows come from one read transaction; the entries are sent in pipelined batches
-        of 1000 (not atomic as a whole)."""
+        of 1000 (not atomic as a whole).  Read-only rule and ``timeout`` as in :meth:`query`."""
+        timeout = _check_timeout(timeout)
         with self._lock, self._counted("query_into") as counts:
             segments: list[tuple[tuple[str, ...], int]] = []
-            rows = self._run(sql, _bindings(params, named), readonly=True, segments=segments)
+            rows = self._run(sql, _bindings(params, named), readonly=True, segments=segments,
+                             timeout=timeout)
             counts.update(rows=len(rows), stream_entries=len(rows))
         self._xadd(stream, rows, segments)
         return len(rows)
 
     def query_statement_into(self, stream: str, name: str, /, *params: Any,
-                             **named: Any) -> int:
+                             timeout: float | None = None, **named: Any) -> int:
         """:meth:`query_into` with stored statement ``name``."""
+        timeout = _check_timeout(timeout)
         with self._lock, self._counted("query_into") as counts, \
                 self._implicit(immediate=False):
             info = self._lookup(name)
             self._refuse_writer(info)
             segments: list[tuple[tuple[str, ...], int]] = []
             rows = self._run(info.sql, _bindings(params, named), readonly=True,
-                             segments=segments)
+                             segments=segments, timeout=timeout)
             counts.update(rows=len(rows), stream_entries=len(rows))
         self._xadd(stream, rows, segments)
         return len(rows)

@@ -37,9 +37,12 @@ def open_connection(
     ``create=True`` creates the database (with a random epoch) if it does not exist; otherwise a
     missing database raises ``apsw.CantOpenError``.  One round trip.  ``lease`` (seconds) bounds
     how long a crashed holder of a lock blocks others; held leases are renewed in the background.
-    The connection's busy timeout is ``busy_timeout`` seconds; start writing transactions with
-    ``BEGIN IMMEDIATE`` (a deferred transaction that upgrades to writing can fail with
-    ``apsw.BusyError`` without waiting, as in SQLite).
+    The connection's busy timeout is ``busy_timeout`` seconds: a writer waits that long at most
+    for the writer lease, in a first-come-first-served queue of the database's writers (so
+    every waiting writer gets its turn after the writers before it); start writing transactions
+    with ``BEGIN IMMEDIATE`` (a deferred transaction that upgrades to writing can fail with
+    ``apsw.BusyError`` without waiting, as in SQLite).  The connection's busy handler is
+    vermilion's; replacing it (``set_busy_timeout``) only makes waits coarser.
     """
     vfs.check_name(name)
     if client is None:

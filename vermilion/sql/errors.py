@@ -48,15 +48,26 @@ class NoSuchStatement(SQLDatabaseError, LookupError):
 
 class ReadOnlyViolation(SQLDatabaseError):
     """A read-only entry point (``query``, ``query_statement``, ``query_into``) was given a
-    statement that writes (or attaches, changes transactions or assigns a pragma).  The refused
-    statement was not run."""
+    statement that SQLite reports as not read-only (it writes, attaches, controls transactions,
+    or sets a PRAGMA: see :meth:`~vermilion.sql.api.Database.query`).  The refused statement
+    had no effect."""
 
     def __init__(self, message: str, *, database: str, sql: str):
         super().__init__(message, database=database)
         self.sql = sql
 
 
+class QueryTimeout(SQLDatabaseError, TimeoutError):
+    """A read-only query ran past its ``timeout=`` and was interrupted (SQLite's progress
+    handler); its read transaction ended and nothing it did remains."""
+
+    def __init__(self, message: str, *, database: str, sql: str, timeout: float):
+        super().__init__(message, database=database)
+        self.sql = sql
+        self.timeout = timeout
+
+
 __all__ = [
-    "DatabaseExists", "NoSuchDatabase", "NoSuchStatement", "ReadOnlyViolation",
+    "DatabaseExists", "NoSuchDatabase", "NoSuchStatement", "QueryTimeout", "ReadOnlyViolation",
     "SQLDatabaseError", "StatementExists",
 ]

@@ -14,20 +14,32 @@ more than :data:`STAGE_CHUNK` pages first sends them in chunks of that many page
 each, ``sql_stage``) so that no single script carries tens of MB.  So a read transaction on a
 warm cache costs the caller one round trip and an autocommit write two.
 
-A commit keeps the writer lease unless another writer asked for it (the ``wanted`` mark its
-begin or reserve script leaves): the release is queued for :data:`~.leases.RELEASE_DELAY`
-(20 ms), and a write transaction starting on the same connection before then takes it back and
-needs no begin round trip (nobody can have committed meanwhile): a burst of autocommit writes
-costs one round trip each.  An unused kept lease is released by the keeper; a wanted one at the
-holder's next commit.
+Writers wait in a queue, first come first served (``queue`` / ``qexp`` keys): a begin that wants
+the writer lease while it is held, or while other writers wait before it, joins the queue
+(keeping its place each time it asks again) and asks again every few milliseconds, inside
+``xLock``, for at most the busy timeout; a free lease goes to the first live waiter only.  So a
+waiting writer gets the lease after the writers before it, each holding it for one transaction.
+
+A commit keeps the writer lease unless a writer waits for it: the release is queued for
+:data:`~.leases.RELEASE_DELAY` (20 ms), and a write transaction starting on the same connection
+before then takes it back and needs no begin round trip (nobody can have committed meanwhile):
+a burst of autocommit writes costs one round trip each.  An unused kept lease is released by
+the keeper (and never renewed); a waited-for one at the holder's next commit.
 
 Journals are kept in process memory: a crash before the commit script leaves Redis untouched, so
 there is never a hot journal to roll back.
 
-A database that goes back in time (its version lower than one seen before, or a new epoch: a
-restored backup, a FLUSHALL and re-creation, a failover to a lagging replica) is detected at the
-next transaction start: the process cache is flushed, and SQLite is made to drop its own page
-cache too.
+Caches are validated by history, not by version alone: each commit sets the database's ``head``
+to its random commit id, and a transaction start checks that the state a cache holds (version
+and head) is the current one or an ancestor still listed in ``commits``.  A database that goes
+back in time (a restored backup, a FLUSHALL and re-creation, a failover to a lagging replica, a
+restart from an older RDB - even followed by as many commits of other writers, which bring back
+the version but not the head) is detected at the next transaction start: the process cache is
+flushed, and SQLite is made to drop its own page cache too.  Page reads check version and head.
+
+On a full server (``maxmemory`` reached, ``noeviction``) reads keep working: a reader lease that
+Redis refuses is skipped (no commit can happen on a full server anyway, and page reads are
+checked against version and head); writes fail with ``apsw.FullError``.
 """
 
 from __future__ import annotations
@@ -46,7 +58,7 @@ from ..core.errors import ConnectionLost
 from ..core.executor import SyncExecutor
 from ..core.runner import RawBatch
 from . import remote, safety
-from .keys import FORMAT, db_keys
+from .keys import FORMAT, db_keys, hash_tag
 from .leases import DEFAULT_LEASE, RELEASE_DELAY, keeper, side_executor
 from .pagecache import PageCache, page_cache
 
@@ -57,6 +69,12 @@ DEFAULT_BUSY_TIMEOUT = 5.0  # seconds
 READAHEAD = 16  # pages fetched together on a cache miss
 MAX_CHANGES = 20000  # beyond this many changed pages a begin flushes the cache instead
 STAGE_CHUNK = 256  # pages per staging round trip of a large commit (1 MiB with 4 KiB pages)
+# a writer waiting for the writer lease blocks on its wake list (pushed when the lease is
+# released) for at most QUEUE_BLOCK seconds, then asks again; its place in the queue is kept
+# while it asks at least every queue expiry (the lease, within [QUEUE_EXPIRY_MIN,
+# QUEUE_EXPIRY_MAX] seconds)
+QUEUE_BLOCK = 0.1
+QUEUE_EXPIRY_MIN, QUEUE_EXPIRY_MAX = 1.0, 2.0
 
 _NONE, _SHARED, _RESERVED = apsw.SQLITE_LOCK_NONE, apsw.SQLITE_LOCK_SHARED, apsw.SQLITE_LOCK_RESERVED
 
@@ -82,7 +100,10 @@ class Context:
         self.name = name
         self.keys = db_keys(name)
         self.lease_ms = max(1, int(lease * 1000))
+        self.queue_ms = int(min(max(lease, QUEUE_EXPIRY_MIN), QUEUE_EXPIRY_MAX) * 1000)
         self.busy_timeout = busy_timeout
+        self.busy_since = 0.0  # start of the current busy wait (see _busy_handler)
+        self.gave_up = False  # a queued writer waited its whole busy timeout: do not retry
         self.cache: PageCache = page_cache(executor, name)
         self.cid = next(Context._ids)
         self.file: RedisFile | None = None
@@ -155,6 +176,9 @@ class RedisFile:
         self.kept = False  # holding the writer lease between transactions, its release queued
         self.snapshot = -1
         self.epoch = ""
+        self.head = ""  # id of the commit that produced ``snapshot`` ('' for none)
+        self.leaseless = False  # reading without a reader lease (Redis out of memory)
+        self._cached: tuple[int, str, str] = (-1, "", "")  # the cache's state sent by a begin
         self.npages = 0
         self.page_size = 0
         self.dirty: dict[int, bytes] = {}
@@ -183,6 +207,7 @@ class RedisFile:
 
     def _begin(self, rejoin: bool = False) -> None:
         ctx, cache = self.ctx, self.ctx.cache
+        ctx.gave_up = False
         if self.kept and ctx.intent_write and not rejoin and self._take_back():
             # a write right after this connection's own commit, still holding the writer lease:
             # the snapshot is that commit's version, the caches are current - no round trip
@@ -190,21 +215,12 @@ class RedisFile:
             self.gen += 1
             self.member = f"{self.base_id}.{self.gen}"
             self.reader_held = False
+            self.leaseless = False
             return
         self.gen += 1
         self.member = f"{self.base_id}.{self.gen}"
-        with cache.lock:
-            cached_version, cached_epoch = cache.version, cache.epoch
-        stale = keeper().take_reader_releases(ctx.side, ctx.keys, ctx.lease_ms)
         want = "1" if ctx.intent_write and not rejoin else "0"
-        args = [self.member, ctx.lease_ms, cached_version, cached_epoch, want, MAX_CHANGES,
-                *stale]
-        try:
-            reply = remote.call(ctx.executor, run_script(remote.BEGIN, ctx.keys, args))
-        except Exception:
-            for owner in stale:  # hand them back to the keeper
-                keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "R", owner)
-            raise
+        reply = self._begin_call(want)
         status = _s(reply[0])
         if status == "BUSY":
             raise apsw.BusyError("a writer is committing")
@@ -212,41 +228,99 @@ class RedisFile:
             raise apsw.CantOpenError(f"SQL database {ctx.name!r} does not exist")
         version, epoch = int(reply[1]), _s(reply[2])
         npages, page_size, fence = int(reply[3]), int(reply[4]), int(reply[5])
-        page1, flush, changes = reply[6], int(reply[7]), reply[8:]
-        if rejoin and version != self.snapshot:
-            keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "R", self.member)
+        page1, flush, head = reply[6], int(reply[7]), _s(reply[8])
+        conn_ok, leased, changes = int(reply[9]), int(reply[10]), reply[11:]
+        if rejoin and (version != self.snapshot or head != self.head):
+            if leased:
+                keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "R", self.member)
             raise apsw.BusyError("the database changed while this connection kept its lock")
-        if self.epoch and (epoch != self.epoch or version < self.snapshot):
-            # gone back in time: SQLite's own cache may hold pages of a version that no longer
-            # exists, under a change counter that may come back (see xRead)
+        if self.epoch and epoch == self.epoch and conn_ok == 2:
+            # last seen too many commits ago to tell: drop SQLite's cache to be sure
+            self.reset_sqlite_cache = True
+        elif self.epoch and (epoch != self.epoch or conn_ok != 1):
+            # gone back in time (a rollback, even one followed by as many other commits):
+            # SQLite's own cache may hold pages of a state that is not in this history, under
+            # a change counter that may come back (see xRead)
             self.reset_sqlite_cache = True
             self.time_travels += 1
-            log.warning("SQL database %r went back in time (version %d of epoch %s, seen %d of "
-                        "%s): caches flushed", ctx.name, version, epoch, self.snapshot,
-                        self.epoch)
-        self.reader_held = True
+            log.warning("SQL database %r went back in time (now version %d of epoch %s, last "
+                        "commit %s; this connection saw version %d of %s, commit %s): caches "
+                        "flushed", ctx.name, version, epoch, head or "-", self.snapshot,
+                        self.epoch, self.head or "-")
+        self.reader_held = bool(leased)
+        self.leaseless = not leased
         if not rejoin and not self.kept:  # (a read while a writer lease is kept leaves it be)
             self.fence = fence
             if fence:
                 self.owner = self.member
-        self.snapshot, self.epoch, self.npages = version, epoch, npages
+        self.snapshot, self.epoch, self.head, self.npages = version, epoch, head, npages
         self.page_size = page_size if npages else 0  # a new database takes SQLite's page size
         with cache.lock:
-            if cache.valid_at(cached_version, cached_epoch):
+            if cache.valid_at(*self._cached):
                 if flush:
                     cache.clear()
                 else:
                     cache.drop(changes)
                     cache.truncate(npages)
-                cache.version, cache.epoch = version, epoch
+                cache.version, cache.epoch, cache.head = version, epoch, head
                 if page1 is not None:
                     cache.put(1, page1)
 
+    def _begin_call(self, want: str) -> Any:
+        """The begin script's reply; a writer (``want`` '1') whose lease is held, or who has
+        other writers before it in the queue, asks again until its turn comes (first come,
+        first served), for at most the busy timeout (then ``apsw.BusyError``)."""
+        ctx, cache = self.ctx, self.ctx.cache
+        stale = keeper().take_reader_releases(ctx.side, ctx.keys, ctx.lease_ms)
+        deadline = 0.0
+        queued = False
+        try:
+            while True:
+                with cache.lock:
+                    self._cached = (cache.version, cache.epoch, cache.head)
+                args = [self.member, ctx.lease_ms, *self._cached, want, MAX_CHANGES,
+                        self.base_id, ctx.queue_ms, self.snapshot, self.head, *stale]
+                try:
+                    reply = remote.call(ctx.executor, run_script(remote.BEGIN, ctx.keys, args))
+                except Exception:
+                    for owner in stale:  # hand them back to the keeper
+                        keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "R", owner)
+                    raise
+                stale = []  # (sent: the script ended them before anything else)
+                if _s(reply[0]) != "QUEUED":
+                    return reply
+                now = time.monotonic()
+                if not queued:
+                    queued, deadline = True, now + ctx.busy_timeout
+                if now >= deadline:
+                    ctx.gave_up = True  # SQLite's busy handler must not start another wait
+                    raise apsw.BusyError(
+                        f"another connection held the write lock of SQL database {ctx.name!r} "
+                        f"for the whole busy timeout ({ctx.busy_timeout} s)")
+                self._wait_turn(min(QUEUE_BLOCK, deadline - now))
+        except BaseException:
+            if queued:  # leave the queue (an interrupted or timed-out wait)
+                keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "Q", self.base_id)
+            raise
+
+    def _wait_turn(self, seconds: float) -> None:
+        """Block until woken (the writer lease was released: see ``wake_first`` in the scripts)
+        or ``seconds`` passed."""
+        ctx = self.ctx
+        if seconds < 0.01:  # Redis reads a blocking timeout that rounds to 0 as "forever"
+            time.sleep(max(seconds, 0.0))
+            return
+        key = f"{hash_tag(ctx.name)}:wake:{self.base_id}"
+        try:
+            remote.call(ctx.executor, Call(("BLPOP", key, f"{seconds:.3f}"), (key,)))
+        except Exception:  # noqa: BLE001 - the next request reports a lost server
+            time.sleep(min(seconds, 0.01))
+
     def _reserve(self) -> None:
         ctx = self.ctx
-        if not self.reader_held:
+        if not self.reader_held and not self.leaseless:
             self._begin(rejoin=True)
-        args = [self.member, ctx.lease_ms, self.snapshot]
+        args = [self.member, ctx.lease_ms, self.snapshot, self.head, self.base_id]
         reply = remote.call(ctx.executor, run_script(remote.RESERVE, ctx.keys, args))
         status = _s(reply[0])
         if status != "OK":
@@ -256,6 +330,7 @@ class RedisFile:
             )
         self.fence = int(reply[1])
         self.owner = self.member
+        self.reader_held, self.leaseless = True, False
 
     def _release_writer(self) -> None:
         """End of a write transaction: release the writer lease, or keep it for
@@ -293,6 +368,8 @@ class RedisFile:
             ctx = self.ctx
             keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "R", self.member)
             self.reader_held = False
+        if level == _NONE:
+            self.leaseless = False
         self.level = min(self.level, level)
 
     def xCheckReservedLock(self) -> bool:
@@ -308,7 +385,7 @@ class RedisFile:
         if pgno > self.npages:
             return b"\0" * self.page_size
         with cache.lock:
-            if cache.valid_at(self.snapshot, self.epoch):
+            if cache.valid_at(self.snapshot, self.epoch, self.head):
                 data = cache.get(pgno)
                 if data is not None:
                     return data
@@ -318,16 +395,16 @@ class RedisFile:
                 ]
             else:
                 want = [pgno]
-        if not self.reader_held:
+        if not self.reader_held and not self.leaseless:
             self._begin(rejoin=True)
         reply = remote.call(ctx.executor, run_script(
-            remote.READ, ctx.keys[:2], [self.snapshot, *want], readonly=True))
+            remote.READ, ctx.keys[:2], [self.snapshot, self.head, *want], readonly=True))
         if _s(reply[0]) != "OK":
             raise apsw.BusyError("the database changed while this transaction was reading")
         pages = {p: (d if d is not None else b"\0" * self.page_size)
                  for p, d in zip(want, reply[1:])}
         with cache.lock:
-            if cache.valid_at(self.snapshot, self.epoch):
+            if cache.valid_at(self.snapshot, self.epoch, self.head):
                 for p, d in pages.items():
                     cache.put(p, d)
         return pages[pgno]
@@ -447,7 +524,7 @@ class RedisFile:
         # this process (as a begin does)
         ends = [self.member, *keeper().take_reader_releases(ctx.side, ctx.keys, ctx.lease_ms)]
         args = [self.owner, self.fence, self.snapshot, commit_id, npages, self.page_size,
-                "1", ctx.lease_ms, len(staged), len(ends), *staged, *ends]
+                "1", ctx.lease_ms, len(staged), len(ends), self.head, *staged, *ends]
         for p in inline:
             args.extend((p, self.dirty[p]))
         request = run_script(remote.COMMIT, ctx.keys, args)
@@ -474,16 +551,17 @@ class RedisFile:
         new = int(reply[1])
         cache = ctx.cache
         with cache.lock:
-            if cache.valid_at(self.snapshot, self.epoch):
+            if cache.valid_at(self.snapshot, self.epoch, self.head):
                 cache.truncate(npages)
                 for p, d in self.dirty.items():
                     if p <= npages:
                         cache.put(p, d)
-                cache.version = new
-        self.snapshot, self.npages = new, npages
+                cache.version, cache.head = new, commit_id
+        self.snapshot, self.head, self.npages = new, commit_id, npages
         self.dirty.clear()
         self.size = None
         self.reader_held = False  # the commit released the reader lease
+        self.leaseless = False
         if len(reply) > 2 and int(reply[2]) == 1:
             self.keep_next = True  # and kept the writer lease (see _release_writer)
         else:
@@ -581,6 +659,27 @@ def vfs() -> RedisVFS:
         return _vfs
 
 
+def _busy_handler(ctx: Context) -> Any:
+    """SQLite's busy handler for a connection: retry for up to ``busy_timeout`` seconds with
+    short sleeps (SQLite's own sleeps grow to 100 ms), and never after a writer already waited
+    its whole busy timeout in the queue (see ``RedisFile._begin_call``)."""
+
+    def busy(count: int) -> bool:
+        if ctx.gave_up:
+            ctx.gave_up = False
+            return False
+        now = time.monotonic()
+        if count == 0:
+            ctx.busy_since = now
+        left = ctx.busy_timeout - (now - ctx.busy_since)
+        if left <= 0:
+            return False
+        time.sleep(min(0.001 * (count + 1), 0.02, left))
+        return True
+
+    return busy
+
+
 def _tracer(ctx: Context) -> Any:
     def exec_trace(cursor: Any, sql: str, bindings: Any) -> bool:
         head = sql.lstrip()[:16].upper()
@@ -608,7 +707,7 @@ def open_file(executor: SyncExecutor, client: Any, name: str, *, create: bool = 
         conn = apsw.Connection(f"{ctx.cid}/{name}", vfs=VFS_NAME)
     finally:
         _pending.pop(ctx.cid, None)
-    conn.set_busy_timeout(int(busy_timeout * 1000))
+    conn.set_busy_handler(_busy_handler(ctx))
     # SQLite's rollback journal in its own memory rather than in a MemFile: the same guarantee
     # (Redis only changes in the commit script) with fewer Python calls per write transaction
     conn.execute("PRAGMA journal_mode=MEMORY")

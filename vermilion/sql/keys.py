@@ -6,21 +6,26 @@ Redis Cluster slot and its scripts may touch all of its keys.
 =============  ======  ===================================================================
 part           type    holds
 =============  ======  ===================================================================
-``meta``       hash    format, page_size, npages, version (commit counter), epoch
+``meta``       hash    format, page_size, npages, version (commit counter), epoch (random
+                       at creation), head (id of the last commit: random, so a rollback
+                       followed by other commits never shows the same version and head)
 ``pages``      hash    page number -> page bytes
 ``pv``         zset    page number -> version of the commit that last wrote it
 ``lock``       hash    writer lease: owner, fence, state, base, exp (ms)
 ``readers``    zset    reader id -> lease expiry (ms, Redis server clock)
-``fence``      string  INCR counter issuing fencing tokens
+``fence``      string  INCR counter issuing fencing tokens (and queue tickets)
 ``commits``    zset    recent commit ids -> the version each produced (capped)
 ``stage``      hash    pages of a large commit sent ahead of the commit script
+``queue``      zset    writers waiting for the writer lease -> ticket (from ``fence``):
+                       first come, first served
+``qexp``       zset    the same waiters -> expiry (ms), refreshed while they wait
 =============  ======  ===================================================================
 """
 
 from __future__ import annotations
 
 KEY_PREFIX = "vermilion:sql:"
-PARTS = ("meta", "pages", "pv", "lock", "readers", "fence", "commits", "stage")
+PARTS = ("meta", "pages", "pv", "lock", "readers", "fence", "commits", "stage", "queue", "qexp")
 FORMAT = "1"
 
 

@@ -5,7 +5,8 @@ Releasing a reader lease at the end of a read transaction is queued here for up 
 :data:`RELEASE_DELAY`: the next begin or commit of this process on that database carries it,
 else the keeper sends it on its own connection (the caller never waits for it).  A writer lease
 that a commit kept for the connection's next write is queued the same way and taken back by that
-write (:meth:`Keeper.take_back`).  Held leases are renewed every ``lease / 3`` seconds.  A lost
+write (:meth:`Keeper.take_back`); it is not renewed.  Leases held by a transaction are renewed
+every ``lease / 3`` seconds.  A lost
 release or renewal only means the lease ends by itself (Redis server clock).
 
 The garbage collector may close a forgotten connection on any thread, the keeper's included:
@@ -96,7 +97,8 @@ class Keeper(threading.Thread):
 
     def release(self, ex: Any, keys: tuple[str, ...], lease_ms: int, op: str, owner: str,
                 fence: int = 0, delay: float | None = None) -> None:
-        """Queue a release: ``op`` 'R' (reader lease) or 'W' (writer lease with ``fence``).
+        """Queue a release: ``op`` 'R' (reader lease), 'W' (writer lease with ``fence``) or 'Q'
+        (leave the writers' queue; ``owner`` is the waiter id).
 
         By default a writer release is sent at once; a reader release waits up to
         :data:`RELEASE_DELAY` so that the next transaction start in this process carries it (no
@@ -254,6 +256,11 @@ class Keeper(threading.Thread):
         interval = DEFAULT_LEASE / 3
         for f in list(self.files):
             member, owner, fence, held = f.member, f.owner, f.fence, f.reader_held
+            if f.kept:
+                # kept between transactions: its release is queued (or sent), the commit that
+                # kept it renewed it; renewing it could bring back a lease released already
+                # (a Redis rollback restores it: nobody else would ever get it)
+                fence = 0
             lease_ms = f.ctx.lease_ms
             interval = min(interval, lease_ms / 3000)
             if not (held or fence):

@@ -11,11 +11,12 @@ CACHE_PAGES = 8192  # per database and process (32 MiB with 4 KiB pages)
 
 
 class PageCache:
-    """Committed pages of one database at ``version`` (of ``epoch``), shared by this process's
-    connections.
+    """Committed pages of one database at ``version`` (of ``epoch``, produced by commit
+    ``head``), shared by this process's connections.
 
-    Entries are all valid at ``version``; a transaction start moves ``version`` forward and drops
-    the pages changed in between (or everything, when the database went back in time).
+    Entries are all valid at that state; a transaction start moves it forward and drops the
+    pages changed in between, or everything when the database's history no longer contains it
+    (it went back in time: a rollback, even one followed by as many other commits).
     LRU-bounded to ``capacity`` pages.  Callers hold ``lock`` around every access.
     """
 
@@ -23,13 +24,14 @@ class PageCache:
         self.lock = threading.Lock()
         self.version = -1
         self.epoch = ""
+        self.head = ""  # id of the commit that produced ``version`` ('' for none)
         self.capacity = capacity
         self.pages: OrderedDict[int, bytes] = OrderedDict()
         self.flushes = 0  # whole-cache flushes (time travel, or too many changes)
         self.npages = 0  # no cached page is past this (truncate scans only when it shrinks)
 
-    def valid_at(self, version: int, epoch: str) -> bool:
-        return self.version == version and self.epoch == epoch
+    def valid_at(self, version: int, epoch: str, head: str) -> bool:
+        return self.version == version and self.epoch == epoch and self.head == head
 
     def get(self, pgno: int) -> bytes | None:
         data = self.pages.get(pgno)

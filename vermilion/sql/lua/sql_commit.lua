@@ -1,25 +1,28 @@
 -- Commit a write transaction atomically (run from SQLITE_FCNTL_SYNC).
--- ARGV: owner, fence, base version, commit id, npages, page_size, keep (1: keep the writer lease
--- for the owner's next transaction unless another writer wants it), lease ms, nstaged, nreaders,
--- then nstaged page numbers sent ahead with sql_stage, then nreaders reader ids whose leases end
--- (the transaction's own, and finished ones of the same process), then page number / bytes
--- pairs.
+-- ARGV: 1 owner, 2 fence, 3 base version, 4 commit id, 5 npages, 6 page_size, 7 keep (1: keep
+-- the writer lease for the owner's next transaction unless other writers wait for it), 8 lease
+-- ms, 9 nstaged, 10 nreaders, 11 base head (the commit id that produced the base version, '' for
+-- none), then nstaged page numbers sent ahead with sql_stage, then nreaders reader ids whose
+-- leases end (the transaction's own, and finished ones of the same process), then page number /
+-- bytes pairs.
 -- Checks, in order: commit id already applied ('DONE', with the version it produced: a retry
 -- after a lost reply, even if other commits came after it), writer lease and fencing token
--- ('FENCED'), base version ('CONFLICT'), staged pages all present ('STAGE_LOST'), other live
--- readers ('BUSY', and the lease becomes PENDING so new readers wait).  Then writes the pages,
--- records them in pv, bumps the version, remembers the commit id (at least the last MAX_COMMITS
--- ones: trimmed every 64 commits) and releases the writer lease (the owner's reader lease, if it
--- had one, went before the readers check) or, asked to keep it and nobody wants it, renews it.
+-- ('FENCED'), base version and head ('CONFLICT'), staged pages all present ('STAGE_LOST'), other
+-- live readers ('BUSY', and the lease becomes PENDING so new readers wait).  Then writes the
+-- pages, records them in pv, bumps the version, sets the head to the commit id, remembers the
+-- commit id (at least the last MAX_COMMITS ones: trimmed every 64 commits) and releases the
+-- writer lease (the owner's reader lease, if it had one, went before the readers check) or,
+-- asked to keep it and no writer waits, renews it (else the first waiting writer is woken).
 -- Returns {status, version, kept (1 if the owner still holds the writer lease)}.
 --!include sql_common
 local MAX_COMMITS = 1024
 local owner, fence, base, commit_id = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local npages, page_size = tonumber(ARGV[5]), tonumber(ARGV[6])
 local keep, lease = ARGV[7] == '1', tonumber(ARGV[8])
-local nstaged, nreaders = tonumber(ARGV[9]), tonumber(ARGV[10])
-local readers_at = 11 + nstaged
-local m = redis.call('HMGET', KEYS[1], 'version', 'npages')
+local nstaged, nreaders, base_head = tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11]
+local staged_at = 12
+local readers_at = staged_at + nstaged
+local m = redis.call('HMGET', KEYS[1], 'version', 'npages', 'head')
 if not m[1] then return {'MISSING', 0} end
 local version = tonumber(m[1])
 local done = redis.call('ZSCORE', KEYS[7], commit_id)
@@ -30,7 +33,7 @@ end
 local now = now_ms()
 local w = live_writer(KEYS[4], now)
 if not w or w[1] ~= owner or w[2] ~= fence then return {'FENCED', version} end
-if version ~= base then return {'CONFLICT', version} end
+if version ~= base or (m[3] or '') ~= base_head then return {'CONFLICT', version} end
 if nstaged > 0 then
   if redis.call('HGET', KEYS[8], '_id') ~= commit_id
       or redis.call('HLEN', KEYS[8]) ~= nstaged + 1 then
@@ -46,7 +49,7 @@ if redis.call('ZCOUNT', KEYS[5], '(' .. now, '+inf') > 0 then
 end
 local new = version + 1
 local first = readers_at + nreaders
-for i = 11, readers_at - 1 do
+for i = staged_at, readers_at - 1 do
   redis.call('HSET', KEYS[2], ARGV[i], redis.call('HGET', KEYS[8], ARGV[i]))
   redis.call('ZADD', KEYS[3], new, ARGV[i])
 end
@@ -65,16 +68,17 @@ for p = npages + 1, old do
   redis.call('HDEL', KEYS[2], p)
   redis.call('ZADD', KEYS[3], new, p)
 end
-redis.call('HSET', KEYS[1], 'version', new, 'npages', npages)
+redis.call('HSET', KEYS[1], 'version', new, 'npages', npages, 'head', commit_id)
 if old == 0 then redis.call('HSET', KEYS[1], 'page_size', page_size) end
 redis.call('ZADD', KEYS[7], new, commit_id)
 -- housekeeping: old commit ids; expired readers (crashed processes) after a wait, or now and then
 if new % 64 == 0 then redis.call('ZREMRANGEBYRANK', KEYS[7], 0, -(MAX_COMMITS + 1)) end
 if new % 64 == 0 or w[3] == 'PENDING' then redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now) end
-if keep and w[5] ~= '1' then
+if keep and not first_waiter(now) then
   redis.call('HSET', KEYS[4], 'state', 'RESERVED', 'base', new, 'exp', now + lease)
   redis.call('PEXPIRE', KEYS[4], lease)
   return {'OK', new, 1}
 end
 redis.call('DEL', KEYS[4])
+wake_first(now)
 return {'OK', new, 0}

@@ -1,14 +1,18 @@
 -- Take the writer lease (SQLite RESERVED) for a reader that holds a transaction at base version.
--- ARGV: owner, lease ms, base version.  Returns {'OK', fence} | {'BUSY'} | {'STALE', version}.
+-- ARGV: owner, lease ms, base version, base head, waiter id.
+-- Returns {'OK', fence} | {'BUSY'} | {'STALE', version}.  A reader upgrading to a writer never
+-- queues (it holds a reader lease, which the holder's commit would wait for): busy when the
+-- lease is held or other writers wait first.
 --!include sql_common
-local owner, lease, base = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local owner, lease, base, base_head, waiter = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]),
+  ARGV[4], ARGV[5]
 local now = now_ms()
-local version = tonumber(redis.call('HGET', KEYS[1], 'version') or -1)
-if version ~= base then return {'STALE', version} end
+local m = redis.call('HMGET', KEYS[1], 'version', 'head')
+local version = tonumber(m[1] or -1)
+if version ~= base or (m[2] or '') ~= base_head then return {'STALE', version} end
 local w = live_writer(KEYS[4], now)
-if w and w[1] ~= owner then
-  redis.call('HSET', KEYS[4], 'wanted', 1)  -- a holder keeping it lets it go at its next commit
-  return {'BUSY'}
-end
+if w and w[1] ~= owner then return {'BUSY'} end
+local first = first_waiter(now)
+if first and first ~= waiter then return {'BUSY'} end
 redis.call('ZADD', KEYS[5], now + lease, owner)
 return {'OK', take_writer(KEYS[4], KEYS[6], KEYS[8], owner, base, now, lease)}
