@@ -190,3 +190,49 @@ def test_async_writes_resume_after_failover(cluster: LocalCluster) -> None:
     assert figures["recovery_after_promotion_s"] < RECOVERY_BOUND
     assert figures["applied_after_promotion"] > 0
     assert figures["duplicates"] == 0 and figures["unexpected"] == []
+
+
+def test_sql_commits_resume_after_failover(cluster: LocalCluster) -> None:
+    sql = pytest.importorskip("vermilion.sql")
+    url = "redis+cluster://" + cluster.url.split("://", 1)[1]
+    client = client_from_url(url)
+    db = sql.create_db("ledger", client=client)
+    db.exec("CREATE TABLE t(v INTEGER PRIMARY KEY)")
+    master = cluster.node_for("vermilion:sql:{ledger}:meta")
+    log = Log()
+
+    def writer() -> None:
+        value = 0
+        while not log.stop.is_set():
+            value += 1
+            try:
+                db.exec("INSERT INTO t VALUES (?)", value)
+            except Exception as exc:  # noqa: BLE001 - every failure is recorded and counted
+                log.record_error(exc, value)
+                time.sleep(0.01)
+                continue
+            log.acked.append((value, time.monotonic()))
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    while len(log.acked) < 100:
+        time.sleep(0.005)
+    killed, promoted, _ = _promotion(cluster, master)
+    deadline = time.monotonic() + RECOVERY_BOUND
+    while not any(t >= promoted for _, t in log.acked[-5:]) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)
+    log.stop.set()
+    thread.join()
+    stored = [row[0] for row in db.query("SELECT v FROM t ORDER BY v")]
+    assert db.query("PRAGMA integrity_check") == [("ok",)]
+    db.close()
+    figures = _figures(log, killed, promoted, stored)
+    print("\nSQL:", _shown(figures))
+    assert figures["recovery_after_promotion_s"] < RECOVERY_BOUND
+    assert figures["applied_after_promotion"] > 0
+    assert figures["duplicates"] == 0 and figures["unexpected"] == []
+    after = {v for v, t in log.acked if t >= promoted}
+    assert after <= set(stored)  # every commit acknowledged by the new master is there
+    stored_before = [v for v in stored if v <= figures["last_before_kill"]]
+    assert all(v > max(stored_before, default=0) for v in figures["lost"])

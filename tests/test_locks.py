@@ -176,6 +176,7 @@ def test_lock_auto_renew(r: Any) -> None:
 def test_lock_round_trips(r: Any) -> None:
     lock = Lock(key="rt", timeout=5)
     lock.acquire()
+    lock.extend(1)
     lock.release()  # scripts loaded
     r.round_trips.reset()
     assert lock.acquire()
@@ -580,7 +581,7 @@ async def test_async_rlock_semaphore_event(ar: Any) -> None:
     rl = AsyncRLock(key="arl", timeout=5)
     async with rl:
         async with rl:
-            assert rl.owned()
+            assert await rl.owned()
     assert not await rl.locked()
     sem = AsyncBoundedSemaphore(1, key="asem", timeout=5)
     async with sem:

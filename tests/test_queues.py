@@ -158,9 +158,14 @@ def test_simple_queue(r: Any) -> None:
     assert q.qsize() == 2
     assert [q.get(), q.get_nowait()] == [1, 2]
     assert not hasattr(q, "task_done") and not hasattr(q, "maxsize") and not hasattr(q, "join")
-    assert r.keys("*") == []  # no counter keys
+    assert not r.exists("{s}:unfinished")  # no counter keys
+    # the last item received is kept (for a resend after a lost reply) until the next get
+    assert r.hlen("{s}:inflight") == 1
+    with pytest.raises(queue.Empty):
+        q.get_nowait()
+    assert r.keys("*") == []
     with pytest.raises(TypeError):
-        SimpleQueue(5)  # type: ignore[misc]
+        SimpleQueue(5)  # type: ignore[misc, arg-type]
 
 
 # -- task_done / join --------------------------------------------------------------------------
@@ -220,11 +225,33 @@ def test_blocking_get_woken_by_put_from_thread(r: Any, cls: Any) -> None:
 
 def test_blocking_get_waits_in_redis(r: Any) -> None:
     q = Queue()
+    r.script_flush()
     q.qsize()  # warm the connection
     r.round_trips.reset()
     with pytest.raises(queue.Empty):
+        q.get(timeout=0.01)
+    assert r.round_trips.count == 2  # the first get on a server also loads its script (EVAL)
+    r.round_trips.reset()
+    with pytest.raises(queue.Empty):
         q.get(timeout=0.3)
-    assert r.round_trips.count == 1  # one BLPOP, no polling
+    assert r.round_trips.count == 1  # one pipelined BLMOVE wait + get script, no polling
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_blocking_get_after_script_flush(r: Any, cls: Any) -> None:
+    """The blocking get pipelines EVALSHA after its wait; a flushed script cache costs a resend,
+    never an item."""
+    q = cls(key="fl")
+    q.put((1, "a"))
+    q.put((2, "b"))
+    r.script_flush()
+    got = [q.get(timeout=5)]
+    r.script_flush()
+    t = later(0.1, cls(key="fl", client=r).put, (0, "c"))
+    got += [q.get(timeout=5), q.get(timeout=5)]
+    t.join(5)
+    assert sorted(got) == [(0, "c"), (1, "a"), (2, "b")]
+    assert q.qsize() == 0
 
 
 def test_blocking_put_woken_by_get_from_thread(r: Any) -> None:
@@ -367,7 +394,8 @@ def test_initial_only_if_new(r: Any) -> None:
 def test_delete_and_expire_cover_aux_keys(r: Any) -> None:
     q = PriorityQueue(key="d")
     q.put((1, "a"))
-    assert set(q.keys_owned) == {"d", "{d}:unfinished", "{d}:seq"}
+    assert set(q.keys_owned) == {"d", "{d}:unfinished", "{d}:seq", "{d}:inflight", "{d}:visible",
+                                 "{d}:signal"}
     assert q.expire(100)
     assert r.ttl("{d}:seq") > 0 and r.ttl("{d}:unfinished") > 0
     assert q.delete()

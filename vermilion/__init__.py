@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from . import aio  # the asyncio face, reachable as vermilion.aio
+from . import server as _server  # noqa: F401 - registers how embedded:// starts a server
 from .core.base import RedisObject, transaction
 from .core.codec import BytesCodec, Codec, JsonCodec, PickleCodec, Ref, StrCodec, register
-from .core.config import configure
+from .core.config import Client, EmbeddedServerWarning, configure
 from .core.durability import Durability, durability
 from .core.errors import (
     AccessDenied,
@@ -53,6 +54,9 @@ from .types.strings import ImmutableString, String
 __version__ = "0.1.0"
 
 
+HotClient = Client  # hot-redis's name for a client built from redis-py's arguments
+
+
 def __getattr__(name: str) -> Any:
     """``vermilion.sql`` (SQL databases stored in Redis) is imported on first use: it needs the
     optional ``apsw`` dependency (``pip install 'vermilion[sql]'``)."""
@@ -72,8 +76,8 @@ __all__ = [
     "Barrier", "BoundedSemaphore", "BrokenBarrierError", "Condition", "Event", "Lock", "RLock",
     "Semaphore",
     # core
-    "Durability", "Queued", "RedisObject", "aio", "configure", "durability", "register",
-    "transaction",
+    "Client", "Durability", "EmbeddedServerWarning", "HotClient", "Queued", "RedisObject", "aio",
+    "configure", "durability", "register", "transaction",
     # codecs
     "BytesCodec", "Codec", "JsonCodec", "PickleCodec", "Ref", "StrCodec",
     # errors

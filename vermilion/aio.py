@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from .core.base import async_transaction_for as transaction
+from .core.config import AsyncClient as Client
+from .core.config import aclose
 from .core.durability import durability
 from .types.counter import AsyncMultiSet as MultiSet
 from .types.deque import AsyncDeque as Deque
@@ -48,8 +50,8 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "Barrier", "BoundedSemaphore", "Condition", "Deque", "DefaultDict", "Dict", "Event", "Float",
+    "Barrier", "BoundedSemaphore", "Client", "Condition", "Deque", "DefaultDict", "Dict", "Event", "Float",
     "ImmutableString", "Int", "LifoQueue", "LifoSetQueue", "List", "Lock", "MultiSet",
     "PriorityQueue", "Queue", "RLock", "Semaphore", "Set", "SetQueue", "SimpleQueue", "String",
-    "durability", "transaction",
+    "aclose", "durability", "transaction",
 ]

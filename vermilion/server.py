@@ -9,18 +9,23 @@ Library calls never start a server unless the configured URL asks for one (``emb
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import os
+import queue
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
+from .core import config
 from .core.errors import ServerNotFound
 
 _PR_SET_PDEATHSIG = 1
@@ -54,6 +59,80 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
         pass
 
 
+class _Spawner:
+    """Starts servers from one thread that lives as long as the process.
+
+    Linux's parent-death signal fires when the *thread* that forked the child ends, so a server
+    started from a short-lived thread (a timer, a pool worker) would die with that thread.
+    """
+
+    def __init__(self) -> None:
+        self.requests: queue.Queue[tuple[list[str], Any]] = queue.Queue()
+        self.pid = -1
+        self.lock = threading.Lock()
+
+    def popen(self, cmd: list[str]) -> subprocess.Popen[bytes]:
+        with self.lock:
+            if self.pid != os.getpid():  # first use, or a forked child: a thread of our own
+                self.requests = queue.Queue()
+                threading.Thread(target=self._serve, name="vermilion-server-spawner",
+                                 daemon=True).start()
+                self.pid = os.getpid()
+        done: queue.Queue[Any] = queue.Queue()
+        self.requests.put((cmd, done))
+        result = done.get()
+        if isinstance(result, BaseException):
+            raise result
+        return result  # type: ignore[no-any-return]
+
+    def _serve(self) -> None:
+        requests = self.requests
+        while True:
+            cmd, done = requests.get()
+            try:
+                done.put(subprocess.Popen(
+                    cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent,
+                ))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                done.put(exc)
+
+
+_spawner = _Spawner()
+_running: weakref.WeakSet[EmbeddedServer] = weakref.WeakSet()
+_OWNER_FILE = "owner.pid"
+
+
+def _stop_all() -> None:
+    """At exit: stop this process's servers and remove their directories."""
+    for server in list(_running):
+        if server.owner_pid == os.getpid():  # never a parent's server from a forked child
+            with contextlib.suppress(Exception):
+                server.stop()
+
+
+def _sweep_stale(parent: str = "/tmp") -> None:
+    """Remove the directories of embedded servers whose owning process is gone (SIGKILLed)."""
+    with contextlib.suppress(OSError):
+        for name in os.listdir(parent):
+            if not name.startswith(("vm-", "vmc-")):
+                continue
+            path = os.path.join(parent, name)
+            try:
+                with open(os.path.join(path, _OWNER_FILE)) as f:
+                    pid = int(f.read().strip())
+            except (OSError, ValueError):
+                continue
+            if pid == os.getpid():
+                continue
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                shutil.rmtree(path, ignore_errors=True)
+            except OSError:
+                pass
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -81,12 +160,19 @@ class EmbeddedServer:
         directory: str | None = None,
     ):
         self.binary = binary or find_redis_server()
-        self.dir = directory or tempfile.mkdtemp(prefix="vm-", dir="/tmp")
+        if directory is None:
+            _sweep_stale()
+            self.dir = tempfile.mkdtemp(prefix="vm-", dir="/tmp")
+            with open(os.path.join(self.dir, _OWNER_FILE), "w") as f:
+                f.write(str(os.getpid()))
+        else:
+            self.dir = directory
         self._own_dir = directory is None
         self.tcp = tcp or port is not None
         self.port = port or 0
         self.extra_args = list(extra_args)
         self.proc: subprocess.Popen[bytes] | None = None
+        self.owner_pid = os.getpid()
         self.start()
 
     @property
@@ -116,11 +202,10 @@ class EmbeddedServer:
         for _ in range(20):
             if self.tcp and not fixed_port:
                 self.port = free_port()
-            self.proc = subprocess.Popen(
-                self._command(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent,
-            )
+            self.proc = _spawner.popen(self._command())
             if self._wait_ready(timeout):
+                self.owner_pid = os.getpid()
+                _running.add(self)
                 return
             if fixed_port:
                 break
@@ -136,9 +221,10 @@ class EmbeddedServer:
                     s = socket.create_connection(("127.0.0.1", self.port), timeout=0.5)
                 else:
                     s = socket.socket(socket.AF_UNIX)
-                    s.settimeout(0.5)
-                    s.connect(self.socket_path)
                 with s:
+                    if not self.tcp:
+                        s.settimeout(0.5)
+                        s.connect(self.socket_path)
                     s.sendall(b"PING\r\n")
                     if s.recv(64).startswith(b"+PONG"):
                         return True
@@ -160,6 +246,7 @@ class EmbeddedServer:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+        _running.discard(self)
         if self._own_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
 
@@ -180,7 +267,10 @@ class LocalCluster:
         node_timeout: int = 2000,
     ):
         self.binary = binary or find_redis_server()
+        _sweep_stale()
         self.dir = tempfile.mkdtemp(prefix="vmc-", dir="/tmp")
+        with open(os.path.join(self.dir, _OWNER_FILE), "w") as f:
+            f.write(str(os.getpid()))
         self.node_timeout = node_timeout
         self.nodes: list[EmbeddedServer] = []
         self.masters = masters
@@ -294,3 +384,7 @@ class LocalCluster:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+atexit.register(_stop_all)
+config.embedded_factory[:] = [EmbeddedServer]

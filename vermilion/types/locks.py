@@ -18,6 +18,15 @@ it, like ``threading.RLock``.  Releasing a lock this object does not hold raises
 ``RuntimeError`` (the message ``threading`` uses); releasing one whose lease expired, or that
 another owner now holds, raises :class:`vermilion.LockNotOwnedError` (a ``RuntimeError``).
 
+Fencing.  A holder paused (GC, SIGSTOP, swap) past its lease may resume believing it still holds
+the lock.  Every acquisition of a :class:`Lock` or :class:`RLock` therefore gets a fencing token,
+``lock.token``: an integer larger than every token handed out before for that key (kept in
+``{key}:fence``, which never expires; at least Redis' clock in microseconds, so it keeps growing
+even if the counter is lost).  ``lock.fenced()`` inside :func:`vermilion.transaction` makes the
+block's commit fail unless this acquisition is still the latest (Kleppmann's rule); give the
+token to any other storage that can refuse writes carrying an older one.  ``owned()`` asks Redis
+(one round trip): ``True`` while this holder's lease is live.  Semaphores have no tokens.
+
 Waiting never polls: waiters block in Redis (``BLPOP`` on a ``{key}:signal`` list pushed by
 release, ``BLMOVE`` on an event's list, ``XREAD BLOCK`` on a condition's or barrier's stream),
 and a lock waiter's block is bounded by the holder's remaining lease, so a dead holder delays
@@ -251,10 +260,58 @@ class _LeaseBase(RedisObject):
 # ---------------------------------------------------------------------------------------------
 # Lock
 # ---------------------------------------------------------------------------------------------
-class LockBase(_LeaseBase):
+class _FencedMixin(RedisObject):
+    """Fencing tokens (Kleppmann): every acquisition gets an integer from ``{key}:fence`` that
+    is larger than any token handed out before for this key, lease expiries included."""
+
+    def _current_fence(self) -> int | None:
+        raise NotImplementedError
+
+    @property
+    def fence_key(self) -> str:
+        """The key holding the latest fencing token (a decimal string): a write checked against
+        it (``GET fence_key == token``, e.g. in your own Lua script) is fenced."""
+        return self._aux("fence")
+
+    @property
+    def token(self) -> int | None:
+        """The fencing token of this holder's current acquisition (no round trip), ``None``
+        when it does not hold the lock.  Tokens of one lock key only grow: pass it to storage
+        that refuses writes carrying a token lower than one it has seen."""
+        return self._current_fence()
+
+    @op
+    def fenced(self) -> Operation:
+        """Check that this holder's acquisition is still the latest one; returns its token.
+        One round trip (GET ``{key}:fence``).
+
+        Inside :func:`vermilion.transaction` it is a guard: the fence key is WATCHed, so the
+        block's writes are committed only if no other owner acquired the lock in between (else
+        :class:`~vermilion.TransactionConflict`, nothing applied).  Raises
+        :class:`~vermilion.LockNotOwnedError` if the lock is not held through this object (and
+        thread, for an RLock) or another acquisition came after ours.  A lease that lapsed
+        with nobody acquiring since does not fail the check (nobody else is inside).  On Redis
+        Cluster the block's keys must share the lock key's slot (hash tags).
+        """
+        token = self._current_fence()
+        if token is None:
+            raise LockNotOwnedError(f"{self.type_name.lower()} {self.key!r} is not acquired by "
+                                    "this holder", key=self.key, command="fenced")
+        fence = self.fence_key
+        reply = yield Call(("GET", fence), (fence,), readonly=True)
+        if reply is None or int(reply) != token:
+            raise LockNotOwnedError(
+                f"{self.type_name.lower()} {self.key!r}: fencing token {token} is stale (the "
+                f"lease expired and the lock was acquired again, token {reply and int(reply)})",
+                key=self.key, command="fenced")
+        return token
+
+
+class LockBase(_FencedMixin, _LeaseBase):
     """Operations of :class:`Lock`, shared by the sync and asyncio faces."""
 
     type_name = "Lock"
+    aux_suffixes = ("signal", "fence")
 
     def __init__(
         self,
@@ -267,16 +324,27 @@ class LockBase(_LeaseBase):
     ):
         super().__init__(key=key, client=client, timeout=timeout, auto_renew=auto_renew,
                          codec=codec)
-        self._token: str | None = None
+        self._token: str | None = None  # owner token of the current acquisition
+        self._fence: int | None = None  # its fencing token
 
-    def _attempt(self, token: str) -> Operation:
-        return (yield run_script(_ACQUIRE, [self.key], [token, self._lease_ms]))
+    def _current_fence(self) -> int | None:
+        return self._fence if self._token is not None else None
 
     def _acquire_gen(self, blocking: bool, timeout: float | None) -> Generator[Any, Any, bool]:
         token = _token()
-        ok = yield from self._wait_for_lease(lambda: self._attempt(token), blocking, timeout)
+        got: list[int] = []
+
+        def attempt() -> Operation:
+            reply = yield run_script(_ACQUIRE, [self.key, self.fence_key],
+                                     [token, self._lease_ms])
+            if reply[0] == 1:
+                got.append(int(reply[1]))
+                return 0
+            return int(reply[1])
+
+        ok = yield from self._wait_for_lease(attempt, blocking, timeout)
         if ok:
-            self._token = token
+            self._token, self._fence = token, got[-1]
             self._start_renewal()
         return ok
 
@@ -286,7 +354,7 @@ class LockBase(_LeaseBase):
             raise RuntimeError("release unlocked lock")
         reply = yield run_script(_RELEASE, [self.key, self._signal], [token, self._lease_ms])
         if self._token == token:
-            self._token = None
+            self._token = self._fence = None
             self._stop_renewal()
         if reply == 0:
             raise LockNotOwnedError(
@@ -327,7 +395,8 @@ class LockBase(_LeaseBase):
     def acquire(self, blocking: bool = True, timeout: float = -1) -> Operation:
         """Acquire the lock like ``threading.Lock.acquire``; returns ``True`` or ``False``.
 
-        Uncontended: one round trip (``SET key token NX PX lease`` in one script).  Waiting
+        Uncontended: one round trip (``SET key token NX PX lease`` and the next fencing token,
+        :attr:`token`, in one script).  Waiting
         blocks on the ``{key}:signal`` list (one BLPOP per wake-up), each block bounded by the
         holder's remaining lease, so a dead holder's expiry lets waiters in.
         """
@@ -363,10 +432,16 @@ class LockBase(_LeaseBase):
         """Reset the lease to its full length (``timeout``); one round trip, owner-checked."""
         yield from self._extend_gen(self._lease_ms, "set", "renew")
 
-    def owned(self) -> bool:
-        """``True`` if this object believes it holds the lock (no round trip; the lease may have
-        expired since)."""
-        return self._token is not None
+    @op
+    def owned(self) -> Operation:
+        """``True`` if this object holds the lock *now*: its lease is live in Redis (one round
+        trip, GET; none when this object did not acquire it).  A lease can still end right
+        after the answer: guard writes with :meth:`fenced` instead."""
+        token = self._token
+        if token is None:
+            return False
+        reply = yield Call(("GET", self.key), (self.key,), readonly=True)
+        return reply is not None and reply == token.encode()
 
 
 class Lock(_SyncHooks, LockBase):
@@ -377,7 +452,7 @@ class Lock(_SyncHooks, LockBase):
     """
 
     def __repr__(self) -> str:
-        return f"<vermilion.Lock key={self.key!r} owned={self._token is not None}>"
+        return f"<vermilion.Lock key={self.key!r} token={self._current_fence()}>"
 
 
 class AsyncLock(_AsyncHooks, LockBase):
@@ -387,10 +462,11 @@ class AsyncLock(_AsyncHooks, LockBase):
 # ---------------------------------------------------------------------------------------------
 # RLock
 # ---------------------------------------------------------------------------------------------
-class RLockBase(_LeaseBase):
-    """Operations of :class:`RLock`: a hash ``{owner, count}`` with a lease."""
+class RLockBase(_FencedMixin, _LeaseBase):
+    """Operations of :class:`RLock`: a hash ``{owner, count, fence}`` with a lease."""
 
     type_name = "RLock"
+    aux_suffixes = ("signal", "fence")
 
     def __init__(
         self,
@@ -405,6 +481,11 @@ class RLockBase(_LeaseBase):
                          codec=codec)
         self._id = _token()
         self._held: dict[int, int] = {}  # thread/task -> recursion level held
+        self._fences: dict[int, int] = {}  # thread/task -> fencing token of its acquisition
+
+    def _current_fence(self) -> int | None:
+        who = self._who()
+        return self._fences.get(who) if self._held.get(who) else None
 
     def _owner(self, who: int) -> str:
         return f"{self._id}:{who}"
@@ -414,12 +495,20 @@ class RLockBase(_LeaseBase):
         who = self._who()
         owner = self._owner(who)
 
+        got: list[int] = []
+
         def attempt() -> Operation:
-            return (yield run_script(_RACQUIRE, [self.key], [owner, self._lease_ms, n]))
+            reply = yield run_script(_RACQUIRE, [self.key, self.fence_key],
+                                     [owner, self._lease_ms, n])
+            if reply[0] == 1:
+                got.append(int(reply[1]))
+                return 0
+            return int(reply[1])
 
         ok = yield from self._wait_for_lease(attempt, blocking, timeout)
         if ok:
             self._held[who] = self._held.get(who, 0) + n
+            self._fences[who] = got[-1]
             self._start_renewal()
         return ok
 
@@ -431,6 +520,7 @@ class RLockBase(_LeaseBase):
                                  [self._owner(who), self._lease_ms, mode])
         if reply < 0 or mode == "all" or reply == 0:
             self._held.pop(who, None)
+            self._fences.pop(who, None)
         else:
             self._held[who] = reply
         if not self._held:
@@ -502,10 +592,16 @@ class RLockBase(_LeaseBase):
         """Reset the lease to its full length; one round trip, owner-checked."""
         yield from self._extend_gen(self._lease_ms, "set", "renew")
 
-    def owned(self) -> bool:
-        """``True`` if the current thread (task) holds the lock through this object (no round
-        trip)."""
-        return self._is_owned()
+    @op
+    def owned(self) -> Operation:
+        """``True`` if the current thread (task) holds the lock through this object *now*: its
+        lease is live in Redis (one round trip, HGET; none when it did not acquire it).  Guard
+        writes with :meth:`fenced`."""
+        who = self._who()
+        if not self._held.get(who):
+            return False
+        reply = yield Call(("HGET", self.key, "owner"), (self.key,), readonly=True)
+        return reply is not None and reply == self._owner(who).encode()
 
 
 class RLock(_SyncHooks, RLockBase):
@@ -734,7 +830,7 @@ class ConditionBase(RedisObject):
     """
 
     type_name = "Condition"
-    aux_suffixes = ("notify", "lock", "lock:signal")
+    aux_suffixes = ("notify", "lock", "lock:signal", "lock:fence")
     _lock_classes: tuple[type, type] = (object, object)  # (Lock-like default, RLock default)
 
     def __init__(self, lock: Any = None, *, key: str | bytes | None = None, client: Any = None,

@@ -1,23 +1,47 @@
 """Queues: the :mod:`queue` module's types backed by Redis, shared between processes.
 
 * :class:`Queue` (FIFO) and :class:`LifoQueue`: a Redis list (``put`` appends with RPUSH;
-  ``get`` pops the head with LPOP/BLPOP, or the tail with RPOP/BRPOP for LIFO).
+  ``get`` takes the head, or the tail for LIFO).
 * :class:`PriorityQueue`: a Redis sorted set, lowest priority first.
 * :class:`SimpleQueue`: a Redis list without ``maxsize`` or ``task_done``.
 * :class:`SetQueue` / :class:`LifoSetQueue`: a list plus the member set ``{key}:set``; putting a
   value that is already queued does nothing (hot-redis' SetQueue).
 
 Signatures, results and exceptions are those of :mod:`queue`: ``queue.Empty``, ``queue.Full``,
-``ValueError("'timeout' must be a non-negative number")``.  Every value is delivered exactly
-once across processes: each pop is one atomic command or script.
+``ValueError("'timeout' must be a non-negative number")``.
+
+Delivery is *at least once*, and a broken connection never loses an item (Redis' reliable-queue
+pattern, made idempotent):
+
+* ``get`` moves the item, in one script, into the consumer's in-flight records
+  (``{key}:inflight``: delivery id -> item; ``{key}:visible``: delivery id -> deadline on Redis'
+  clock).  The consumer (a queue object) names the delivery before sending, so after a lost reply
+  the script is resent with the same id and returns the same item: no loss, no duplicate.
+* ``task_done()`` acknowledges the delivery (the calling thread's oldest, else the object's
+  oldest) as well as counting the task done.  Call it for every item you get, as ``join()``
+  needs anyway: an item never acknowledged is delivered again.
+* A delivery not acknowledged within ``visibility_timeout`` seconds (default 30; its consumer
+  died, hung or was paused) is put back at the front by the next get of any consumer and
+  delivered again: work may be repeated, so make it idempotent, or call ``renew()`` during
+  long tasks.  A late ``task_done()`` of a requeued delivery is harmless.
+* :class:`SimpleQueue` has no ``task_done``: a received item counts as acknowledged (its record
+  is kept only for a resend and dropped by the consumer's next get).  A lost reply is still
+  resent without loss; an item whose consumer died before receiving it is dropped once its
+  visibility ends (at most once).  ``visibility_timeout=None`` gives any queue this behaviour
+  (``task_done`` then only counts).
+* An item that cannot be decoded is left in the queue, at the front, and ``get`` raises
+  :class:`~vermilion.DecodeError` naming the key.
 
 Differences from :mod:`queue`, by necessity:
 
 * ``maxsize`` belongs to the Python object, not to the data in Redis: give every process the same
-  ``maxsize``.  Puts check it atomically (one script: compare the length, then push).
-* Blocking ``get`` waits in Redis (BLPOP / BRPOP / BZPOPMIN, never polling) in chunks of at most
-  one second, so a wait without timeout stays cancellable; the client's ``socket_timeout`` (if
-  any) must be longer than one second.  A blocking ``put`` on a full queue and ``join`` poll the
+  ``maxsize``.  Puts check it atomically (one script: compare the length, then push).  Items in
+  flight do not count in ``qsize()`` or ``maxsize``.
+* Blocking ``get`` waits in Redis (a ``BLMOVE`` rotation of the list onto itself, which changes
+  nothing and returns as soon as it is not empty; priority queues rotate a ``{key}:signal``
+  list kept non-empty while they are), pipelined with the get script, in chunks of at most one
+  second, so a wait without timeout stays cancellable; the client's ``socket_timeout`` (if any)
+  must be longer than one second.  A blocking ``put`` on a full queue and ``join`` poll the
   server with a growing pause (2 ms up to 50 ms).
 * The unfinished-task counter of ``task_done`` / ``join`` lives in ``{key}:unfinished`` and is
   shared by every process using the queue.
@@ -30,26 +54,45 @@ Differences from :mod:`queue`, by necessity:
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import math
 import numbers
 import queue
+import secrets
+import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Generator, Iterable
 from typing import Any, ClassVar
 
-from ..core.base import AsyncFace, RedisObject, SyncFace, op
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from ..core import errors as _errors
+from ..core.base import AsyncFace, RedisObject, SyncFace, op, to_ms
 from ..core.calls import Call, Operation, Sleep, run_script
 from ..core.codec import Codec
+from ..core.errors import ConnectionLost, DecodeError
 from ..core.scripts import load_script
 
 _PUT = load_script("queue_put")
-_SETPOP = load_script("queue_setpop")
-_TASK_DONE = load_script("queue_task_done")
+_GET = load_script("queue_get")
+_ACK = load_script("queue_ack")
+_RELEASE = load_script("queue_release")
+_RENEW = load_script("queue_renew")
 
 WAIT_CHUNK = 1.0  # longest single blocking command, seconds
 POLL_FIRST = 0.002  # first pause of a polling wait (full queue, join), seconds
 POLL_MAX = 0.05  # longest pause of a polling wait
 SEQ_WIDTH = 16  # hex digits of the sequence prefix of priority-queue members
+DEFAULT_VISIBILITY = 30.0  # seconds a fetched item stays invisible before it is redelivered
+# pauses before each resend of an idempotent script whose reply was lost (about 1.75 s in all)
+RESEND_PAUSES = (0.0, 0.05, 0.2, 0.5, 1.0)
+# the connection broke (the request may have run) or could not be made (it did not run)
+_LINK_ERRORS = (RedisConnectionError, RedisTimeoutError)
+# ... when the executor says the request never ran, it has already retried for a while
+_UNAVAILABLE: Any = getattr(_errors, "ServerUnavailable", ())
 
 _MISSING: Any = object()
 _TIMEOUT_MSG = "'timeout' must be a non-negative number"
@@ -61,14 +104,64 @@ def _block_arg(seconds: float) -> str:
     return f"{ms / 1000:.3f}"
 
 
+def _resend(call: Call, error: BaseException | None = None) -> Operation:
+    """Run an idempotent script, resending it after a lost reply (after each pause of
+    ``RESEND_PAUSES``); ``error``: the first attempt was already made and failed with it.  The
+    last connection error is raised if every attempt failed."""
+    pauses = iter(RESEND_PAUSES)
+    while True:
+        if error is not None:
+            pause = next(pauses, None)
+            if pause is None:
+                raise error
+            if pause:
+                yield Sleep(pause)
+        try:
+            return (yield call)
+        except _UNAVAILABLE:
+            raise  # never ran, after the executor's own retries: the server is down
+        except _LINK_ERRORS as exc:
+            error = exc
+
+
 class _QueueCore(RedisObject):
-    """What every queue shares: storage hooks, ``get``/``get_nowait``, ``qsize``, ``empty``."""
+    """What every queue shares: storage hooks, reliable ``get``/``get_nowait``, ``qsize``.
+
+    Delivery.  A get moves the item, in one script, from the queue into this consumer's
+    in-flight records (``{key}:inflight``, a hash delivery id -> item, and ``{key}:visible``, a
+    sorted set delivery id -> visibility deadline on Redis' clock).  The delivery id is chosen by
+    the consumer before sending, so when the reply is lost the script is resent with the same id
+    and hands the same item over again: a broken connection never loses or duplicates an item.
+    ``task_done()`` acknowledges (deletes) the delivery.  A delivery not acknowledged within
+    ``visibility_timeout`` seconds (its consumer died, or is paused) is put back at the front of
+    the queue by the next get of any consumer, so delivery is *at least once*: process
+    idempotently, or call ``renew()`` during long tasks.  A consumer is a queue object.
+    ``visibility_timeout=None``: a received item counts as acknowledged (no redelivery).
+    """
 
     type_name = "Queue"
-    aux_suffixes: ClassVar[tuple[str, ...]] = ("unfinished",)
+    aux_suffixes: ClassVar[tuple[str, ...]] = ("unfinished", "inflight", "visible")
     _kind: ClassVar[str] = "list"  # 'list' | 'set' | 'zset'
     _lifo: ClassVar[bool] = False
-    _counted: ClassVar[bool] = True  # keeps the unfinished-tasks counter
+    _counted: ClassVar[bool] = True  # keeps the unfinished-tasks counter (and acknowledgements)
+
+    def _setup_delivery(self, visibility_timeout: float | None) -> None:
+        # None: acknowledged on receipt (the record only serves a resend after a lost reply)
+        self._acks = self._counted and visibility_timeout is not None
+        self._vis_ms = to_ms(DEFAULT_VISIBILITY if visibility_timeout is None
+                             else visibility_timeout)
+        self._cid = secrets.token_hex(6)
+        self._seq = itertools.count(1)
+        self._guard = threading.Lock()
+        self._held: list[tuple[int, str]] = []  # (thread/task, delivery id) awaiting task_done
+        self._confirmed: list[str] = []  # received 'auto' deliveries, forgotten by the next get
+        self._unclaimed: list[str] = []  # delivery ids of gets whose outcome is unknown
+
+    @property
+    def visibility_timeout(self) -> float | None:
+        """Seconds a fetched item stays in flight, unacknowledged, before it is redelivered;
+        ``None`` when items count as acknowledged once received."""
+        return self._vis_ms / 1000.0 if self._acks else None
 
     # -- storage hooks -----------------------------------------------------------------------
     def _put_keys(self) -> list[str]:
@@ -78,7 +171,7 @@ class _QueueCore(RedisObject):
         if self._kind == "set":
             keys.append(self._aux("set"))
         elif self._kind == "zset":
-            keys.append(self._aux("seq"))
+            keys.extend((self._aux("seq"), self._aux("signal")))
         return keys
 
     def _item_args(self, item: Any) -> list[Any]:
@@ -104,40 +197,121 @@ class _QueueCore(RedisObject):
     def _decode_member(self, member: bytes) -> Any:
         return self._dec(member)
 
-    def _pop_now(self) -> Operation:
-        """Pop one value without waiting (one atomic round trip); ``_MISSING`` when empty."""
-        if self._kind == "zset":
-            reply = yield Call(("ZPOPMIN", self.key), (self.key,))
-            return self._decode_member(reply[0]) if reply else _MISSING
-        if self._kind == "set":
-            reply = yield run_script(_SETPOP, [self.key, self._aux("set")],
-                                     ["R" if self._lifo else "L"])
-        else:
-            cmd = "RPOP" if self._lifo else "LPOP"
-            reply = yield Call((cmd, self.key), (self.key,))
-        return _MISSING if reply is None else self._decode_member(reply)
+    # -- delivery ----------------------------------------------------------------------------
+    @property
+    def _side(self) -> str:
+        return "R" if self._lifo and self._kind != "zset" else "L"
 
-    def _pop_wait(self, seconds: float) -> Operation:
-        """Wait up to ``seconds`` in Redis for a value and pop it; ``_MISSING`` if none came."""
-        wait = _block_arg(seconds)
-        if self._kind == "zset":
-            reply = yield Call(("BZPOPMIN", self.key, wait), (self.key,))
-            return _MISSING if reply is None else self._decode_member(reply[1])
-        if self._kind == "list":
-            cmd = "BRPOP" if self._lifo else "BLPOP"
-            reply = yield Call((cmd, self.key, wait), (self.key,))
-            return _MISSING if reply is None else self._decode_member(reply[1])
-        # Set queue: the pop must also forget the member, which no blocking command does.  Wait
-        # with a no-op rotation (BLMOVE key key LEFT LEFT puts the head back where it was) until
-        # the list has an item, then pop with the atomic script (another consumer may win).
-        reply = yield Call(("BLMOVE", self.key, self.key, "LEFT", "LEFT", wait), (self.key,))
+    @property
+    def _mode(self) -> str:
+        return "ack" if self._acks else "auto"
+
+    def _delivery_keys(self) -> list[str]:
+        aux = self.key  # unused by plain lists
+        if self._kind == "set":
+            aux = self._aux("set")
+        elif self._kind == "zset":
+            aux = self._aux("signal")
+        unfinished = self._aux("unfinished") if self._counted else self.key
+        return [self.key, self._aux("inflight"), self._aux("visible"), unfinished, aux]
+
+    def _wait_key(self) -> str:
+        return self._aux("signal") if self._kind == "zset" else self.key
+
+    def _who(self) -> int:
+        if self._face == "async":
+            try:
+                return id(asyncio.current_task())
+            except RuntimeError:
+                pass
+        return threading.get_ident()
+
+    def _drain(self, items: list[str]) -> list[str]:
+        with self._guard:
+            out = items[:]
+            del items[:]
+        return out
+
+    def _deliver(self, wait: float | None) -> Generator[Any, Any, tuple[str, bytes] | None]:
+        """Move one item into this consumer's in-flight records; ``(delivery id, raw item)`` or
+        ``None`` when the queue stayed empty.
+
+        One round trip: the get script, preceded when ``wait`` is given by a blocking
+        ``BLMOVE k k LEFT LEFT`` in the same pipeline (a rotation that changes nothing and
+        returns as soon as the queue, or a priority queue's signal list, is not empty).  After a
+        lost reply the script alone is resent with the same ids (idempotent); ids whose outcome
+        stays unknown are offered again by this object's next get.
+        """
+        forget = self._drain(self._confirmed)
+        candidates = [*self._drain(self._unclaimed), f"{self._cid}:{next(self._seq):x}"]
+        script = run_script(_GET, self._delivery_keys(), [
+            self._kind, self._side, self._mode, self._vis_ms, len(forget), *forget, *candidates])
+        try:
+            try:
+                if wait is None:
+                    reply = yield script
+                else:
+                    wk = self._wait_key()
+                    # EVALSHA even in a pipeline (the runner sends a batch's scripts as EVAL, 5 KB
+                    # here): a NOSCRIPT reply is safe, the rotation before it changed nothing
+                    replies = yield [
+                        Call(("BLMOVE", wk, wk, "LEFT", "LEFT", _block_arg(wait)), (wk,)),
+                        Call(script.wire(True), script.keys)]
+                    reply = replies[1]
+            except ResponseError as exc:
+                if not (isinstance(exc, NoScriptError) or str(exc).startswith("NOSCRIPT")):
+                    raise
+                reply = yield from _resend(Call(script.wire(False), script.keys))  # loads it
+            except _LINK_ERRORS as exc:
+                reply = yield from _resend(script, exc)
+        except (GeneratorExit, *_LINK_ERRORS) as exc:
+            with self._guard:  # outcome unknown: the next get claims these ids first
+                self._unclaimed.extend(candidates)
+                self._confirmed.extend(forget)
+            if isinstance(exc, ConnectionLost):
+                raise ConnectionLost(
+                    f"connection lost during a get of queue {self.key!r}, and on every resend; "
+                    "an item it may have taken is not lost: this object's next get returns it "
+                    f"({exc})", key=self.key, command="get") from exc
+            raise
         if reply is None:
+            return None
+        return reply[0].decode(), reply[1]
+
+    def _take(self, wait: float | None) -> Operation:
+        """Deliver and decode one item; ``_MISSING`` when the queue stayed empty.  An item that
+        cannot be decoded is put back where it was (not lost) and DecodeError names the key."""
+        got = yield from self._deliver(wait)
+        if got is None:
             return _MISSING
-        return (yield from self._pop_now())
+        did, raw = got
+        try:
+            value = self._decode_member(raw)
+        except Exception as exc:  # noqa: BLE001 - every decoding failure becomes a DecodeError
+            error = self._undecodable(exc)
+            try:
+                yield from _resend(run_script(_RELEASE, self._delivery_keys(),
+                                              [self._kind, self._side, did]))
+            except _LINK_ERRORS:
+                pass  # still in flight: requeued when its visibility ends
+            raise error from exc
+        with self._guard:
+            if self._acks:
+                self._held.append((self._who(), did))
+            else:
+                self._confirmed.append(did)
+        return value
+
+    def _undecodable(self, exc: Exception) -> DecodeError:
+        if isinstance(exc, DecodeError) and exc.key == self.key:
+            return exc
+        return DecodeError(f"{self.type_name} at key {self.key!r}: cannot decode an item "
+                           f"({type(exc).__name__}: {exc}); it was left in the queue",
+                           key=self.key, command="get")
 
     def _get(self, block: bool, timeout: float | None) -> Operation:
         if not block:
-            value = yield from self._pop_now()
+            value = yield from self._take(None)
             if value is _MISSING:
                 raise queue.Empty
             return value
@@ -146,31 +320,28 @@ class _QueueCore(RedisObject):
             if timeout < 0:
                 raise ValueError(_TIMEOUT_MSG)
             deadline = time.monotonic() + timeout
-        if self._kind == "set":
-            value = yield from self._pop_now()
-            if value is not _MISSING:
-                return value
         first = True
         while True:
             wait = WAIT_CHUNK
             if deadline is not None:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    if first and self._kind != "set":
-                        value = yield from self._pop_now()
+                    if first:
+                        value = yield from self._take(None)
                         if value is not _MISSING:
                             return value
                     raise queue.Empty
                 wait = min(remaining, WAIT_CHUNK)
             first = False
-            value = yield from self._pop_wait(wait)
+            value = yield from self._take(wait)
             if value is not _MISSING:
                 return value
 
     # -- operations --------------------------------------------------------------------------
     @op
     def qsize(self) -> Operation:
-        """Number of queued items (LLEN / ZCARD); one round trip."""
+        """Number of queued items (LLEN / ZCARD; items in flight are not counted); one round
+        trip."""
         return (yield self._size_call())
 
     @op
@@ -182,18 +353,22 @@ class _QueueCore(RedisObject):
     def get(self, block: bool = True, timeout: float | None = None) -> Operation:
         """Remove and return an item, like ``queue.Queue.get``.
 
-        ``block=False``: one atomic round trip, ``queue.Empty`` if there is none.  Blocking: waits
-        in Redis (BLPOP / BRPOP / BZPOPMIN; one round trip when an item is there, then one per
-        second of waiting) up to ``timeout`` seconds (forever if ``None``), then raises
-        ``queue.Empty``.  Each item is delivered to exactly one caller.  Not usable inside
-        transactions (use ``get_nowait``).
+        One round trip whether an item is there or not (one script; blocking, it is preceded
+        in the same pipeline by a ``BLMOVE`` rotation that waits in Redis, never polling), then
+        one per second of waiting, up to ``timeout`` seconds (forever if ``None``), then
+        ``queue.Empty``.  ``block=False``: one round trip, ``queue.Empty`` if there is none.
+
+        The item stays in flight until ``task_done()`` (see the class docs: at-least-once
+        delivery; a lost reply is resent and returns the same item).  An item that cannot be
+        decoded stays queued and raises :class:`~vermilion.DecodeError` (a second round trip
+        puts it back).  Not usable inside transactions (use ``get_nowait``).
         """
         return (yield from self._get(block, timeout))
 
     @op
     def get_nowait(self) -> Operation:
         """Remove and return an item if one is immediately available, else raise
-        ``queue.Empty``; one atomic round trip (usable inside transactions)."""
+        ``queue.Empty``; one round trip, atomic (usable inside transactions)."""
         return (yield from self._get(False, None))
 
 
@@ -208,8 +383,10 @@ class _BoundedQueueBase(_QueueCore):
         client: Any = None,
         codec: Codec | None = None,
         initial: Iterable[Any] | None = None,
+        visibility_timeout: float | None = DEFAULT_VISIBILITY,
     ):
         self.maxsize = maxsize
+        self._setup_delivery(visibility_timeout)
         super().__init__(initial, key=key, client=client, codec=codec)
 
     def _put(self, item: Any, block: bool, timeout: float | None) -> Operation:
@@ -263,11 +440,52 @@ class _BoundedQueueBase(_QueueCore):
 
     @op
     def task_done(self) -> Operation:
-        """Mark one fetched task as done (decrements ``{key}:unfinished``); one atomic script.
+        """Mark one fetched task as done, like ``queue.Queue.task_done``: acknowledges the
+        oldest delivery this object holds for the calling thread (asyncio: task), else the
+        oldest it holds at all, and decrements ``{key}:unfinished``; one atomic script (resent
+        after a lost reply: acknowledging twice is harmless).
 
-        ``ValueError('task_done() called too many times')`` if no task is unfinished.
+        ``ValueError('task_done() called too many times')`` if no task is unfinished (the
+        delivery, if any, is acknowledged all the same).  If the
+        delivery's visibility had already ended (it was requeued for another consumer), the
+        counter is left to the redelivered copy.
         """
-        yield run_script(_TASK_DONE, [self._aux("unfinished")])
+        who = self._who()
+        with self._guard:
+            entry = next((e for e in self._held if e[0] == who), None)
+            if entry is None and self._held:
+                entry = self._held[0]
+            if entry is not None:
+                self._held.remove(entry)
+        call = run_script(_ACK, [self._aux("unfinished"), self._aux("inflight"),
+                                 self._aux("visible")], [entry[1] if entry else ""])
+        try:
+            if entry is None:
+                yield call
+            else:
+                yield from _resend(call)
+        except _LINK_ERRORS:
+            if entry is not None:  # outcome unknown: acknowledging it again is harmless
+                with self._guard:
+                    self._held.insert(0, entry)
+            raise
+
+    @op
+    def renew(self) -> Operation:
+        """Restart the visibility timeout of every item this object holds (fetched, not yet
+        acknowledged), for tasks that run longer than ``visibility_timeout``; one round trip.
+        Returns how many were still in flight (the others were already redelivered)."""
+        with self._guard:
+            ids = [d for _, d in self._held]
+        if not ids:
+            return 0
+        return (yield run_script(_RENEW, [self._aux("inflight"), self._aux("visible")],
+                                 [self._vis_ms, *ids]))
+
+    def in_flight(self) -> int:
+        """Items this object fetched and has not acknowledged yet (no round trip)."""
+        with self._guard:
+            return len(self._held)
 
     @op
     def unfinished(self) -> Operation:
@@ -308,7 +526,7 @@ class PriorityQueueBase(_BoundedQueueBase):
     """Operations of :class:`PriorityQueue`: a sorted set scored by the items' priority."""
 
     type_name = "PriorityQueue"
-    aux_suffixes = ("unfinished", "seq")
+    aux_suffixes = ("unfinished", "seq", "inflight", "visible", "signal")
     _kind = "zset"
 
     def _item_args(self, item: Any) -> list[Any]:
@@ -331,7 +549,7 @@ class SetQueueBase(_BoundedQueueBase):
     """Operations of :class:`SetQueue`: a FIFO list whose values are unique (``{key}:set``)."""
 
     type_name = "SetQueue"
-    aux_suffixes = ("unfinished", "set")
+    aux_suffixes = ("unfinished", "set", "inflight", "visible")
     _kind = "set"
 
 
@@ -343,10 +561,11 @@ class LifoSetQueueBase(SetQueueBase):
 
 
 class SimpleQueueBase(_QueueCore):
-    """Operations of :class:`SimpleQueue`: unbounded FIFO, no ``task_done``/``join``."""
+    """Operations of :class:`SimpleQueue`: unbounded FIFO, no ``task_done``/``join``; a received
+    item counts as acknowledged (see the module docs)."""
 
     type_name = "SimpleQueue"
-    aux_suffixes = ()
+    aux_suffixes = ("inflight", "visible")
     _counted = False
 
     def __init__(
@@ -356,7 +575,9 @@ class SimpleQueueBase(_QueueCore):
         client: Any = None,
         codec: Codec | None = None,
         initial: Iterable[Any] | None = None,
+        visibility_timeout: float | None = DEFAULT_VISIBILITY,
     ):
+        self._setup_delivery(visibility_timeout)
         super().__init__(initial, key=key, client=client, codec=codec)
 
     @op
@@ -391,7 +612,10 @@ class _SyncBoundedMixin(_SyncQueueMixin):
 class Queue(QueueBase, _SyncBoundedMixin, SyncFace):
     """``queue.Queue`` (FIFO) stored in the Redis list at ``key``, shared between processes.
 
-    ``Queue(maxsize=0, *, key=None, client=None, codec=None, initial=None)``.
+    ``Queue(maxsize=0, *, key=None, client=None, codec=None, initial=None,
+    visibility_timeout=30)``.  Delivery is at least once: an item fetched and not acknowledged
+    with ``task_done()`` within ``visibility_timeout`` seconds is delivered again (``None``:
+    acknowledged once received).
     """
 
 
@@ -423,7 +647,7 @@ class LifoSetQueue(LifoSetQueueBase, _SyncBoundedMixin, SyncFace):
 class SimpleQueue(SimpleQueueBase, _SyncQueueMixin, SyncFace):
     """``queue.SimpleQueue`` stored in the Redis list at ``key``.
 
-    ``SimpleQueue(*, key=None, client=None, codec=None, initial=None)``.
+    ``SimpleQueue(*, key=None, client=None, codec=None, initial=None, visibility_timeout=30)``.
     """
 
 

@@ -25,3 +25,16 @@ local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+
+-- The next fencing token of a lock: an integer above every token the counter `key` handed out
+-- and at least Redis' clock in microseconds, so tokens keep growing even if the counter is
+-- deleted or Redis restarts from an older snapshot.  Returned as a decimal string.
+local function next_fence(key)
+  local t = redis.call('TIME')
+  local token = tonumber(t[1]) * 1000000 + tonumber(t[2])
+  local last = tonumber(redis.call('GET', key) or '0') or 0
+  if token <= last then token = last + 1 end
+  local s = string.format('%d', token)
+  redis.call('SET', key, s)
+  return s
+end

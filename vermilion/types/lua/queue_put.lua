@@ -1,7 +1,8 @@
 -- Add items to a queue, atomically.
 -- KEYS[1]: the queue (a list, or a sorted set for priority queues);
 -- KEYS[2]: the unfinished-tasks counter when ARGV[2] == '1';
--- then the aux key: the member set of a set queue ('set'), or the sequence counter ('zset').
+-- then the aux key: the member set of a set queue ('set'), or the sequence counter ('zset'),
+-- and for 'zset' last the wake-up signal list (one element while the queue is not empty).
 -- ARGV: kind ('list' | 'set' | 'zset'), counted ('1' | '0'), maxsize (0: unbounded; only used
 --       for single-item puts), only_new ('1': write only if KEYS[1] does not exist: `initial`),
 --       items... (for 'zset': score, value pairs).
@@ -56,4 +57,8 @@ else
   end
 end
 if counted and added > 0 then redis.call('INCRBY', KEYS[2], added) end
+if kind == 'zset' and added > 0 then
+  local sig = KEYS[#KEYS]
+  if redis.call('LLEN', sig) == 0 then redis.call('RPUSH', sig, '1') end
+end
 return added
