@@ -342,6 +342,13 @@ class CounterMachine(RuleBasedStateMachine):
         self.model[e] += n
         assert self.real.incr(e, n) == self.model[e]
 
+    @rule(e=elems, n=counts)
+    def inplace(self, e: Any, n: int) -> None:
+        self.model[e] += n
+        self.real[e] += n  # an atomic increment (the count read is a TrackedInt)
+        self.model[e] -= 1
+        self.real[e] = self.real.get(e, 0) - 1
+
     @rule(it=st.one_of(mappings, st.lists(elems, max_size=5)), sub=st.booleans())
     def update_subtract(self, it: Any, sub: bool) -> None:
         name = "subtract" if sub else "update"

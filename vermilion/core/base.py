@@ -10,6 +10,7 @@ operations as named coroutines (``await obj.len()``, ``async for``...).
 
 from __future__ import annotations
 
+import contextvars
 import copy
 import datetime as dt
 import functools
@@ -33,6 +34,16 @@ _EXPIRE = load_script("obj_expire", "vermilion.core")
 _PERSIST = load_script("obj_persist", "vermilion.core")
 
 
+# Counts the operations started in this context (thread or asyncio task): an int read from a
+# container slot is written back as an increment only if no other operation ran in between.
+_op_sequence: contextvars.ContextVar[int] = contextvars.ContextVar("vermilion_op_sequence", default=0)
+
+
+def op_sequence() -> int:
+    """How many vermilion operations this thread / asyncio task has started."""
+    return _op_sequence.get()
+
+
 def op(
     fn: Callable[..., Generator[Any, Any, R]] | None = None, *, tx: bool = True
 ) -> Any:
@@ -44,7 +55,8 @@ def op(
 
     def deco(f: Callable[..., Generator[Any, Any, R]]) -> Callable[..., Any]:
         @functools.wraps(f)
-        def method(self: RedisObject, *args: Any, **kwargs: Any) -> Any:
+        def method(self: RedisObject, /, *args: Any, **kwargs: Any) -> Any:
+            _op_sequence.set(_op_sequence.get() + 1)
             return self._run(f(self, *args, **kwargs), tx, f.__name__)
 
         method.__vermilion_op__ = f  # type: ignore[attr-defined]

@@ -22,10 +22,12 @@ request in the same round trip (see :mod:`vermilion.core.durability`).
 from __future__ import annotations
 
 import asyncio
+import collections
+import contextlib
 import os
 import queue
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Generator, Sequence
 from typing import Any
 
 from redis import exceptions as rexc
@@ -55,6 +57,7 @@ class Settings:
     """Process-wide executor settings (``vermilion.configure`` sets them)."""
 
     retry_unavailable: float = 2.0  # seconds a never-executed request keeps being retried
+    async_connections: int = 64  # asyncio connections per server when the pool sets no limit
 
 
 settings = Settings()
@@ -170,7 +173,7 @@ def describe(calls: Sequence[Call]) -> tuple[str | None, str, str]:
     return (keys[0] if keys else None), names[0], f"{what} on {where}"
 
 
-def _lost(exc: Exception, calls: Sequence[Call]) -> ConnectionLost:
+def _lost(exc: BaseException, calls: Sequence[Call]) -> ConnectionLost:
     key, name, text = describe(calls)
     return ConnectionLost(
         f"connection lost during {text}; the write may or may not have been applied and was "
@@ -268,6 +271,60 @@ def _waited(replies: list[Any], calls: Sequence[Call], wanted: Any) -> list[Any]
     return replies
 
 
+_REFRESH = object()  # a recovery step: reload the Cluster slot map
+
+
+def _clean(replies: list[Any], n: int) -> bool:
+    """No reply of the first ``n`` (the caller's calls) is an error: nothing to decide."""
+    for i in range(n):
+        if isinstance(replies[i], Exception):
+            return False
+    return True
+
+
+def _with_wait(calls: Sequence[Call]) -> tuple[Sequence[Call], Any]:
+    """``calls``, followed by ``WAIT`` when a durability is in effect and they write."""
+    wanted = durability.current()
+    if wanted is None or all(c.readonly for c in calls):
+        return calls, None
+    return [*calls, Call(("WAIT", wanted.replicas, wanted.timeout_ms))], wanted
+
+
+def _recovery(
+    calls: Sequence[Call], use_sha: bool, pin: Pin | None, wanted: Any, cluster: bool,
+    outcome: Any,
+) -> Generator[Any, Any, list[Any]]:
+    """The retry rules, written once for both executors (the module docstring states them).
+
+    Started with the ``outcome`` of a first round trip that was not clean (replies holding an
+    error, or the exception that stopped it), it yields what the executor must do: ``_REFRESH``
+    (reload the slot map), a ``float`` (sleep that long) or a ``bool`` (another round trip with
+    ``use_sha`` so; its outcome is sent back).  It returns the replies to hand to the caller or
+    raises :class:`ConnectionLost` / :class:`ServerUnavailable` / :class:`NotReplicated`.
+    """
+    attempts = _Attempts(calls)
+    pinned = pin is not None
+    while True:
+        if isinstance(outcome, _Unreached):  # nothing was sent
+            delay = attempts.backoff(outcome)
+            yield _REFRESH
+            yield delay
+        elif isinstance(outcome, BaseException):  # broken with the request in flight
+            if pinned or not attempts.resend_read():
+                raise _lost(outcome, calls) from outcome
+        else:
+            step = attempts.after(outcome[: len(calls)], use_sha, cluster, pinned)
+            if step == _Attempts.RETURN:
+                return _waited(outcome, calls, wanted) if wanted is not None else outcome
+            if step == _Attempts.NO_SHA:
+                use_sha = False
+            if step in (_Attempts.WAIT, _Attempts.REFRESH_WAIT):
+                yield attempts.backoff(outcome[0])
+            if step in (_Attempts.REFRESH, _Attempts.REFRESH_WAIT):
+                yield _REFRESH
+        outcome = yield use_sha
+
+
 class _SlotRouting:
     """Cluster slot checks shared by both executors."""
 
@@ -285,13 +342,6 @@ class _SlotRouting:
                 keys=tuple(keys),
             )
         return slots.pop()
-
-    @staticmethod
-    def _with_wait(calls: Sequence[Call]) -> tuple[Sequence[Call], Any]:
-        wanted = None if all(c.readonly for c in calls) else durability.current()
-        if wanted is None:
-            return calls, None
-        return [*calls, Call(("WAIT", wanted.replicas, wanted.timeout_ms))], wanted
 
 
 class SyncExecutor(_SlotRouting):
@@ -371,45 +421,51 @@ class SyncExecutor(_SlotRouting):
                 replies.append(exc)
         return replies
 
+    def _exchange(self, keys: Sequence[str], sent: Sequence[Call], use_sha: bool,
+                  pin: Pin | None) -> Any:
+        """One round trip: the replies, or the exception that stopped it (returned, not raised:
+        :func:`_recovery` decides)."""
+        try:
+            conn, free = self._checkout(keys, pin)
+        except _Unreached as exc:
+            return exc
+        try:
+            return self._roundtrip(conn, sent, use_sha)
+        except (rexc.ConnectionError, rexc.TimeoutError, OSError) as exc:
+            conn.disconnect()
+            return exc
+        finally:
+            if free is not None:
+                free.append(conn)
+
     def execute(
         self, calls: Sequence[Call], use_sha: bool = True, pin: Pin | None = None
     ) -> list[Any]:
         """One round trip for ``calls``; replies in order, error replies as exception objects.
 
         With ``pin`` (a transaction) every call uses the pinned connection and nothing that may
-        have run is resent.  See the module docstring for what is retried.
+        have run is resent.  What is retried is decided once, by :func:`_recovery`, for both
+        faces; this method only performs its requests.
         """
-        keys = _flatten(calls)
-        sent, wanted = self._with_wait(calls)
-        attempts = _Attempts(calls)
-        while True:
-            try:
-                conn, free = self._checkout(keys, pin)
-            except _Unreached as exc:
-                delay = attempts.backoff(exc)
-                self._refresh()
-                time.sleep(delay)
-                continue
-            try:
-                replies = self._roundtrip(conn, sent, use_sha)
-            except (rexc.ConnectionError, rexc.TimeoutError, OSError) as exc:
-                conn.disconnect()
-                if pin is None and attempts.resend_read():
-                    continue
-                raise _lost(exc, calls) from exc
-            finally:
-                if free is not None:
-                    free.append(conn)
-            step = attempts.after(replies[: len(calls)], use_sha, self.is_cluster, pin is not None)
-            if step == _Attempts.RETURN:
-                return _waited(replies, calls, wanted) if wanted is not None else replies
-            if step == _Attempts.NO_SHA:
-                use_sha = False
-                continue
-            if step in (_Attempts.WAIT, _Attempts.REFRESH_WAIT):
-                time.sleep(attempts.backoff(replies[0]))
-            if step in (_Attempts.REFRESH, _Attempts.REFRESH_WAIT):
-                self._refresh()
+        keys = calls[0].keys if len(calls) == 1 else _flatten(calls)
+        sent, wanted = _with_wait(calls)
+        outcome = self._exchange(keys, sent, use_sha, pin)
+        if outcome.__class__ is list and _clean(outcome, len(calls)):
+            return outcome if wanted is None else _waited(outcome, calls, wanted)
+        recovery = _recovery(calls, use_sha, pin, wanted, self.is_cluster, outcome)
+        try:
+            request = next(recovery)
+            while True:
+                if request is _REFRESH:
+                    self._refresh()
+                    request = next(recovery)
+                elif request.__class__ is float:
+                    time.sleep(request)
+                    request = next(recovery)
+                else:
+                    request = recovery.send(self._exchange(keys, sent, request, pin))
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
 
     def release(self, pin: Pin, broken: bool = False) -> None:
         """Give a transaction's connection back (disconnecting it if its state is unknown)."""
@@ -421,27 +477,118 @@ class SyncExecutor(_SlotRouting):
         pin.conn = pin.owner = None
 
 
+class _AsyncPool:
+    """vermilion's connections to one server in one event loop: at most ``limit`` exist; a
+    caller beyond waits (FIFO) for one to be released, at most ``timeout`` seconds (``None``:
+    until one is; every checked-out connection comes back when its round trip ends)."""
+
+    __slots__ = ("make", "limit", "timeout", "free", "count", "waiters")
+
+    def __init__(self, make: Any, limit: int, timeout: float | None):
+        self.make = make
+        self.limit = max(1, limit)
+        self.timeout = timeout
+        self.free: list[Any] = []
+        self.count = 0
+        self.waiters: collections.deque[asyncio.Future[Any]] = collections.deque()
+
+    async def get(self) -> Any:
+        if self.free:
+            return self.free.pop()
+        if self.count < self.limit:
+            self.count += 1
+            return self.make()
+        waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.waiters.append(waiter)
+        try:
+            if self.timeout is None:
+                return await waiter
+            return await asyncio.wait_for(waiter, self.timeout)
+        except asyncio.TimeoutError:
+            raise rexc.ConnectionError(
+                f"no connection available within {self.timeout} s "
+                f"({self.limit} in use; the pool's max_connections)"
+            ) from None
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                self.put(waiter.result())  # handed over as we were cancelled: pass it on
+            else:
+                with contextlib.suppress(ValueError):
+                    self.waiters.remove(waiter)
+            raise
+
+    def put(self, conn: Any) -> None:
+        while self.waiters:
+            waiter = self.waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(conn)
+                return
+        self.free.append(conn)
+
+    async def close(self) -> None:
+        free, self.free = self.free, []
+        for conn in free:
+            with contextlib.suppress(Exception):
+                await conn.disconnect()
+
+
+_UNSET_MAX = 2**31  # redis-py's "no limit" default for max_connections
+
+
 class AsyncExecutor(_SlotRouting):
-    """Runs requests on a ``redis.asyncio.Redis`` or ``redis.asyncio.cluster.RedisCluster``."""
+    """Runs requests on a ``redis.asyncio.Redis`` or ``redis.asyncio.cluster.RedisCluster``.
+
+    Connections are bounded per server (the client pool's ``max_connections`` when set, else
+    :attr:`Settings.async_connections`; a ``BlockingConnectionPool``'s ``timeout`` bounds the
+    wait), reused, and closed when the event loop shuts down (``asyncio.run``'s end) or by
+    :meth:`aclose`.
+    """
 
     def __init__(self, client: Any):
         self.client = client
         self.is_cluster = isinstance(client, AsyncRedisCluster)
-        self._free: list[Any] = []
+        self._pools: dict[Any, _AsyncPool] = {}
+        self._loop: Any = None
+        self._closer: Any = None
+
+    async def _bind(self) -> None:
+        """First use in this event loop: fresh pools, closed when the loop shuts down."""
+        self._pools = {}
+        self._loop = asyncio.get_running_loop()
+        self._closer = self._close_at_shutdown()
+        await self._closer.__anext__()
+
+    async def _close_at_shutdown(self) -> AsyncIterator[None]:
+        # the loop finalises live async generators at shutdown (shutdown_asyncgens)
+        try:
+            yield
+        finally:
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close every idle connection vermilion opened for this client."""
+        pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            await pool.close()
+
+    def _pool(self, name: Any, cls: Any, kwargs: dict[str, Any], limit: int, timeout: Any) -> _AsyncPool:
+        pool = self._pools.get(name)
+        if pool is None:
+            if limit >= _UNSET_MAX:
+                limit = settings.async_connections
+            pool = self._pools[name] = _AsyncPool(lambda: cls(**kwargs), limit, timeout)
+        return pool
 
     async def _acquire(self, keys: Sequence[str]) -> tuple[Any, Any]:
-        """A connected connection and its owner; :class:`_Unreached` if none can be made."""
+        """A connected connection and its pool; :class:`_Unreached` if none can be made."""
+        if self._loop is not asyncio.get_running_loop():
+            await self._bind()
         if not self.is_cluster:
-            pool = self.client.connection_pool
-            owner: Any = self._free
-            try:
-                conn = owner.pop()
-            except IndexError:
-                conn = pool.connection_class(**pool.connection_kwargs)
-            try:
-                stale = not conn.is_connected or await conn.can_read()
-            except (rexc.ConnectionError, rexc.TimeoutError, OSError):
-                stale = True
+            cp = self.client.connection_pool
+            pool = self._pools.get(None) or self._pool(
+                None, cp.connection_class, cp.connection_kwargs, cp.max_connections,
+                getattr(cp, "timeout", None),
+            )
         else:
             if self.client._initialize:
                 try:
@@ -450,31 +597,42 @@ class AsyncExecutor(_SlotRouting):
                     raise _Unreached(str(exc)) from exc
             self.slot_of(keys)
             try:
-                owner = (
+                node = (
                     self.client.get_node_from_key(keys[0]) if keys else self.client.get_random_node()
                 )
             except (rexc.RedisClusterException, rexc.ClusterError) as exc:
                 raise _Unreached(str(exc)) from exc
-            conn = owner.acquire_connection()
-            stale = not conn.is_connected
+            pool = self._pools.get(node.name) or self._pool(
+                node.name, node.connection_class, node.connection_kwargs,
+                min(node.max_connections, settings.async_connections), None,
+            )
+        conn = await pool.get()
+        try:
+            stale = not conn.is_connected or await conn.can_read()
+        except (rexc.ConnectionError, rexc.TimeoutError, OSError):
+            stale = True
+        except BaseException:
+            pool.put(conn)
+            raise
         if stale:
             try:
                 await conn.disconnect()
                 await conn.connect()
             except _FATAL_CONNECT:
-                await self._release(conn, owner)
+                pool.put(conn)
                 raise
             except (rexc.ConnectionError, rexc.TimeoutError, OSError) as exc:
                 await conn.disconnect()
-                await self._release(conn, owner)
+                pool.put(conn)
                 raise _Unreached(str(exc)) from exc
-        return conn, owner
+            except BaseException:
+                await conn.disconnect()
+                pool.put(conn)
+                raise
+        return conn, pool
 
     async def _release(self, conn: Any, owner: Any) -> None:
-        if self.is_cluster:
-            owner.release(conn)
-        else:
-            owner.append(conn)
+        owner.put(conn)
 
     async def _checkout(self, keys: Sequence[str], pin: Pin | None) -> tuple[Any, Any]:
         if pin is None:
@@ -505,49 +663,55 @@ class AsyncExecutor(_SlotRouting):
                 replies.append(exc)
         return replies
 
+    async def _exchange(self, keys: Sequence[str], sent: Sequence[Call], use_sha: bool,
+                        pin: Pin | None) -> Any:
+        """One round trip: the replies, or the exception that stopped it; see
+        :meth:`SyncExecutor._exchange`."""
+        requests = _cancel_requests()
+        try:
+            conn, owner = await self._checkout(keys, pin)
+        except _Unreached as exc:
+            return exc
+        try:
+            replies = await self._roundtrip(conn, sent, use_sha)
+        except (rexc.ConnectionError, rexc.TimeoutError, OSError) as exc:
+            await conn.disconnect()
+            return exc
+        except BaseException:
+            await conn.disconnect()  # cancelled mid-reply: the connection's state is unknown
+            raise
+        finally:
+            if owner is not None:
+                await self._release(conn, owner)
+        if _cancel_requests() > requests:
+            # redis-py 8.1 can swallow a cancellation while connecting or reading: honour it
+            # as if it had been raised during the round trip
+            raise asyncio.CancelledError
+        return replies
+
     async def execute(
         self, calls: Sequence[Call], use_sha: bool = True, pin: Pin | None = None
     ) -> list[Any]:
         """One round trip for ``calls``; see :meth:`SyncExecutor.execute`."""
-        keys = _flatten(calls)
-        sent, wanted = self._with_wait(calls)
-        attempts = _Attempts(calls)
-        requests = _cancel_requests()
-        while True:
-            try:
-                conn, owner = await self._checkout(keys, pin)
-            except _Unreached as exc:
-                delay = attempts.backoff(exc)
-                await self._refresh()
-                await asyncio.sleep(delay)
-                continue
-            try:
-                replies = await self._roundtrip(conn, sent, use_sha)
-            except (rexc.ConnectionError, rexc.TimeoutError, OSError) as exc:
-                await conn.disconnect()
-                if pin is None and attempts.resend_read():
-                    continue
-                raise _lost(exc, calls) from exc
-            except BaseException:
-                await conn.disconnect()  # cancelled mid-reply: the connection's state is unknown
-                raise
-            finally:
-                if owner is not None:
-                    await self._release(conn, owner)
-            if _cancel_requests() > requests:
-                # redis-py 8.1 can swallow a cancellation while connecting or reading: honour it
-                # as if it had been raised during the round trip
-                raise asyncio.CancelledError
-            step = attempts.after(replies[: len(calls)], use_sha, self.is_cluster, pin is not None)
-            if step == _Attempts.RETURN:
-                return _waited(replies, calls, wanted) if wanted is not None else replies
-            if step == _Attempts.NO_SHA:
-                use_sha = False
-                continue
-            if step in (_Attempts.WAIT, _Attempts.REFRESH_WAIT):
-                await asyncio.sleep(attempts.backoff(replies[0]))
-            if step in (_Attempts.REFRESH, _Attempts.REFRESH_WAIT):
-                await self._refresh()
+        keys = calls[0].keys if len(calls) == 1 else _flatten(calls)
+        sent, wanted = _with_wait(calls)
+        outcome = await self._exchange(keys, sent, use_sha, pin)
+        if outcome.__class__ is list and _clean(outcome, len(calls)):
+            return outcome if wanted is None else _waited(outcome, calls, wanted)
+        recovery = _recovery(calls, use_sha, pin, wanted, self.is_cluster, outcome)
+        try:
+            request = next(recovery)
+            while True:
+                if request is _REFRESH:
+                    await self._refresh()
+                    request = next(recovery)
+                elif request.__class__ is float:
+                    await asyncio.sleep(request)
+                    request = next(recovery)
+                else:
+                    request = recovery.send(await self._exchange(keys, sent, request, pin))
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
 
     async def release(self, pin: Pin, broken: bool = False) -> None:
         if pin.conn is None:

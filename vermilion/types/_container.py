@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import operator
 import secrets
+import threading
+from collections.abc import Callable
 from typing import Any
 
 from ..core import runner
+from ..core.base import op_sequence
 from ..core.calls import Call, Operation
-from ..core.errors import DecodeError
+from ..core.errors import DecodeError, TransactionConflict
+
+CAS_ATTEMPTS = 100
+"""Compare-and-set attempts of an optimistic update (``String.upper``, ``Float **=``...) before
+it gives up with :class:`~vermilion.TransactionConflict` (the value changed every time)."""
 
 BIG_CHUNK = 10_000  # items per LRANGE while iterating
 SCAN_COUNT = 10_000  # SSCAN / HSCAN COUNT: up to ~10,000 members come back in one reply
@@ -85,11 +92,22 @@ def slice_args(s: slice) -> tuple[str, str, int]:
 
 
 def check_hashable(value: Any) -> None:
-    """Raise the TypeError Python raises for an unhashable set member or dict key."""
-    try:
-        hash(value)
-    except TypeError:
-        raise TypeError(f"unhashable type: '{type(value).__name__}'") from None
+    """Raise the TypeError Python raises for an unhashable set member or dict key.
+
+    Members and keys are identified by their encoding, never by ``hash()``, so this checks the
+    type instead of calling ``hash`` (a user's ``__hash__`` is never called, as a ``set`` built
+    from a ``dict`` does not rehash its keys): a type whose ``__hash__`` is ``None`` (``list``,
+    ``dict``, ``set``, classes defining ``__eq__`` only) is unhashable, and so is a tuple holding
+    one.
+    """
+    t = type(value)
+    if t is str or t is int or t is bytes or t is float or t is frozenset or value is None:
+        return
+    if getattr(t, "__hash__", None) is None:
+        raise TypeError(f"unhashable type: '{t.__name__}'")
+    if isinstance(value, tuple):
+        for item in value:
+            check_hashable(item)
 
 
 def list_chunk(key: str, start: int | None) -> Operation:
@@ -110,6 +128,38 @@ def scan_call(key: str, kind: str, cursor: Any) -> Call:
     with COUNT 10,000, which returns a collection of up to ~10,000 members in one reply."""
     cmd = "SSCAN" if kind == "set" else "HSCAN"
     return Call((cmd, key, cursor or 0, "COUNT", SCAN_COUNT), (key,), readonly=True)
+
+
+_repr_running = threading.local()
+
+
+def recursive_repr(obj: Any, render: Callable[[], str], placeholder: str) -> str:
+    """``render()`` (the repr of ``obj``'s content), or ``placeholder`` when the repr of the
+    object at the same key is already being computed in this thread (a container holding a
+    reference to itself: ``[1, [...]]`` / ``{1: {...}}``, like Python's).  A repr nested too
+    deeply raises RecursionError, as Python's does (not the DecodeError the codec would make of
+    it)."""
+    running = getattr(_repr_running, "keys", None)
+    if running is None:
+        running = _repr_running.keys = set()
+    ident = (obj.type_name, obj.key, id(obj._client))
+    if ident in running:
+        return placeholder
+    running.add(ident)
+    try:
+        return render()
+    except DecodeError as exc:
+        cause: BaseException | None = exc
+        seen: set[int] = set()
+        while cause is not None and id(cause) not in seen:  # a chain could loop: stop there
+            seen.add(id(cause))
+            if isinstance(cause, RecursionError):
+                raise RecursionError("maximum recursion depth exceeded while getting the repr "
+                                     "of an object") from exc
+            cause = cause.__cause__ or cause.__context__
+        raise
+    finally:
+        running.discard(ident)
 
 
 class SnapshotComparisons:
@@ -154,3 +204,90 @@ class SnapshotComparisons:
         return NotImplemented if pair is None else bool(pair[0] >= pair[1])
 
     __hash__ = None  # type: ignore[assignment]
+
+
+# -- atomic ``c[k] += n`` --------------------------------------------------------------------------
+SAFE_INT = 2**53
+"""Integers strictly inside ±2**53 are exact in Lua's doubles: increments of them run in Redis."""
+
+
+class TrackedInt(int):
+    """An ``int`` read from one slot of a container (a Dict key, a List or Deque index, a
+    MultiSet element) that remembers the slot.  ``+`` and ``-`` with integers give another
+    TrackedInt of the same slot carrying the accumulated difference, so that storing it back in
+    the same slot (``d[k] += 1``, ``d[k] = d[k] - 2``) sends that difference as one atomic
+    increment instead of the value computed from the old read: concurrent increments are never
+    lost.  In every other respect (comparisons, hashing, arithmetic, encoding, pickling) it is
+    the plain ``int`` it equals; any other operation gives a plain ``int``.
+    """
+
+    _vm_obj: Any
+    _vm_slot: Any
+    _vm_delta: int
+    _vm_seq: int  # op_sequence() of the read: stale once another operation ran in between
+
+    def _moved(self, delta: int) -> Any:
+        value = int(self) + delta
+        total = self._vm_delta + delta
+        if not (-SAFE_INT < value < SAFE_INT and -SAFE_INT < total < SAFE_INT):
+            return value
+        out = TrackedInt(value)
+        out._vm_obj, out._vm_slot, out._vm_delta = self._vm_obj, self._vm_slot, total
+        out._vm_seq = self._vm_seq
+        return out
+
+    def __add__(self, other: Any) -> Any:
+        if isinstance(other, int):
+            return self._moved(int(other))
+        return int.__add__(self, other)
+
+    __radd__ = __add__
+
+    def __sub__(self, other: Any) -> Any:
+        if isinstance(other, int):
+            return self._moved(-int(other))
+        return int.__sub__(self, other)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (int, (int(self),))
+
+    def __copy__(self) -> int:
+        return int(self)
+
+    def __deepcopy__(self, memo: Any) -> int:
+        return int(self)
+
+
+def tracked(obj: Any, slot: Any, value: Any) -> Any:
+    """``value`` as a :class:`TrackedInt` of ``obj``'s ``slot`` if it is an ``int`` (not a
+    ``bool``) strictly inside ±2**53; otherwise ``value`` itself."""
+    if type(value) is not int or not -SAFE_INT < value < SAFE_INT:
+        return value
+    out = TrackedInt(value)
+    out._vm_obj, out._vm_slot, out._vm_delta = obj, slot, 0
+    out._vm_seq = op_sequence()
+    return out
+
+
+def increment_of(obj: Any, slot: Any, value: Any) -> int | None:
+    """The difference to add when ``value``, about to be stored in ``obj``'s ``slot``, is a
+    :class:`TrackedInt` read from that very slot (of ``obj`` or another handle on the same key,
+    client and codec), with no other vermilion operation started in this thread or asyncio task
+    between the read and this write, and a non-zero difference; ``None`` when ``value`` must be
+    stored as it is (so ``old = d[k]; d[k] = 5; d[k] = old`` restores ``old``, as in Python)."""
+    if type(value) is not TrackedInt or value._vm_delta == 0:
+        return None
+    if value._vm_seq != op_sequence() - 1:  # this write's own operation is the one after
+        return None
+    src = value._vm_obj
+    if value._vm_slot != slot or not (src is obj or (src.key == obj.key and obj._same_store(src))):
+        return None
+    return value._vm_delta
+
+
+def cas_exhausted(obj: Any, what: str) -> TransactionConflict:
+    """The error of an optimistic update that met a concurrent change on every attempt."""
+    return TransactionConflict(
+        f"{obj.type_name}.{what} at key {obj.key!r}: the value changed on each of "
+        f"{CAS_ATTEMPTS} compare-and-set attempts (constant concurrent writes); nothing was "
+        "written", key=obj.key)

@@ -16,8 +16,10 @@ Differences from ``Counter``, all deliberate:
   dropped by the in-place operators ``+= -= |= &=``.
 
 Every method is one round trip unless its docstring says otherwise and every mutation is atomic
-(a single command or one Lua script).  ``c[k] += 1`` works (a read then a write: two round trips,
-not atomic); :meth:`incr` is the atomic one-round-trip form.
+(a single command or one Lua script).  ``c[k] += n`` (and ``c[k] = c[k] + n``, ``-``) is an
+atomic increment: the read (ZSCORE) returns a count that remembers its element, and storing it
+back sends ``ZINCRBY n`` (one script) instead of the value computed from the read, so concurrent
+increments are never lost; two round trips.  :meth:`incr` is the one-round-trip form.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from ..core.codec import Codec
 from ..core.errors import DecodeError
 from ..core.keys import aux_key
 from ..core.scripts import load_script
-from ._container import check_hashable
+from ._container import check_hashable, increment_of, tracked
 
 _INIT = load_script("counter_init")
 _REPLACE = load_script("counter_replace")
@@ -93,6 +95,7 @@ class MultiSetBase(RedisObject):
 
     def __init__(
         self,
+        /,
         initial: Any = None,
         *,
         key: str | bytes | None = None,
@@ -196,15 +199,20 @@ class MultiSetBase(RedisObject):
     # -- reading -----------------------------------------------------------------------------
     @op
     def getitem(self, elem: Any) -> Operation:
-        """``counter[elem]`` (ZSCORE); 0 for missing elements, never KeyError; one round trip."""
-        reply = yield Call(("ZSCORE", self.key, self._enc_elem(elem)), (self.key,), readonly=True)
-        return 0 if reply is None else self._count(reply)
+        """``counter[elem]`` (ZSCORE); 0 for missing elements, never KeyError; one round trip.
+        The count remembers its element, so ``counter[elem] += n`` is an atomic increment (see
+        :meth:`setitem`)."""
+        member = self._enc_elem(elem)
+        reply = yield Call(("ZSCORE", self.key, member), (self.key,), readonly=True)
+        return tracked(self, member, 0 if reply is None else self._count(reply))
 
     @op
     def get(self, elem: Any, default: Any = None) -> Operation:
-        """``counter.get(elem, default)`` (ZSCORE); one round trip."""
-        reply = yield Call(("ZSCORE", self.key, self._enc_elem(elem)), (self.key,), readonly=True)
-        return default if reply is None else self._count(reply)
+        """``counter.get(elem, default)`` (ZSCORE); one round trip.  An int result is tracked
+        like :meth:`getitem`'s (``c[e] = c.get(e, 0) + 1`` is an atomic increment)."""
+        member = self._enc_elem(elem)
+        reply = yield Call(("ZSCORE", self.key, member), (self.key,), readonly=True)
+        return tracked(self, member, default if reply is None else self._count(reply))
 
     @op
     def len(self) -> Operation:
@@ -296,9 +304,20 @@ class MultiSetBase(RedisObject):
     @op
     def setitem(self, elem: Any, count: int) -> Operation:
         """``counter[elem] = count`` (ZADD; a new element goes last in insertion order); one
-        script, atomic.  Zero/negative counts are kept, as in ``Counter``."""
+        script, atomic.  Zero/negative counts are kept, as in ``Counter``.
+
+        When ``count`` is a count read from this very element (``c[elem]``, ``c.get(elem, 0)``)
+        plus or minus integers, it is stored as an atomic increment (ZINCRBY of the difference,
+        one script): ``c[elem] += n`` adds ``n`` to the count stored *now*, so concurrent
+        increments are never lost (an element deleted meanwhile is created with count ``n``).
+        """
+        member = self._enc_elem(elem)
+        delta = increment_of(self, member, count)
+        if delta is not None:
+            yield run_script(_SET, self._keys(), ["incr", _check_count(delta), member])
+            return None
         n = _check_count(count)
-        yield run_script(_SET, self._keys(), ["set", n, self._enc_elem(elem)])
+        yield run_script(_SET, self._keys(), ["set", n, member])
 
     @op
     def delitem(self, elem: Any) -> Operation:

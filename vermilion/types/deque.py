@@ -5,7 +5,8 @@ Values go through the object's codec.  ``maxlen`` is stored with the data, in th
 same way: ``Deque(maxlen=3, key="k")`` sets it (replacing a previous one and trimming the list
 to its last 3 items), ``Deque(key="k")`` uses whatever is stored (none: unbounded).  Like
 ``collections.deque``, appends beyond ``maxlen`` discard items from the opposite end, in the
-same atomic script.  Every method is one round trip and every mutation is atomic.
+same atomic script.  Every method is one round trip and every mutation is atomic; ``d[i] += n``
+on an ``int`` item is an atomic increment (read, then one script), as for ``List``.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from ._container import (
     SnapshotComparisons,
     check_first,
     in_transaction,
+    increment_of,
     list_chunk,
     put_back,
     tombstone,
+    tracked,
 )
 
 _INIT = load_script("deque_init")
@@ -37,6 +40,7 @@ _DELITEM = load_script("deque_delitem")
 _IMUL = load_script("deque_imul")
 _REVERSE = load_script("list_reverse")
 _INDEX = load_script("list_index")
+_INCR = load_script("list_incr")
 
 
 def _index(i: Any) -> int:
@@ -138,11 +142,14 @@ class DequeBase(RedisObject):
 
     @op
     def getitem(self, index: int) -> Operation:
-        """``d[i]`` (LINDEX); IndexError / TypeError like ``deque``; one round trip."""
-        reply = yield Call(("LINDEX", self.key, _index(index)), (self.key,), readonly=True)
+        """``d[i]`` (LINDEX); IndexError / TypeError like ``deque``; one round trip.  An ``int``
+        item comes back tracked, so ``d[i] += n`` stores an atomic increment (see
+        :meth:`setitem`)."""
+        i = _index(index)
+        reply = yield Call(("LINDEX", self.key, i), (self.key,), readonly=True)
         if reply is None:
             raise IndexError("deque index out of range")
-        return self._dec(reply)
+        return tracked(self, i, self._dec(reply))
 
     @op
     def contains(self, value: Any) -> Operation:
@@ -265,9 +272,16 @@ class DequeBase(RedisObject):
 
     @op
     def setitem(self, index: int, value: Any) -> Operation:
-        """``d[i] = value`` (LSET); IndexError / TypeError like ``deque``; one round trip."""
+        """``d[i] = value`` (LSET); IndexError / TypeError like ``deque``; one round trip.
+        ``d[i] += n`` on an int item is one atomic increment, as for :meth:`List.setitem`."""
+        i = _index(index)
+        delta = increment_of(self, i, value)
+        if delta is not None:
+            yield run_script(_INCR, [self.key], [i, delta, self._enc(int(value)),
+                                                 "deque index out of range"])
+            return None
         try:
-            yield Call(("LSET", self.key, _index(index), self._enc(value)), (self.key,))
+            yield Call(("LSET", self.key, i, self._enc(value)), (self.key,))
         except Exception as exc:
             if "index out of range" in str(exc) or "no such key" in str(exc):
                 raise IndexError("deque index out of range") from None

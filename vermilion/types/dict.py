@@ -10,8 +10,10 @@ Every method is one round trip unless its docstring says otherwise, and every mu
 
 Differences from ``dict`` that come from living in Redis:
 
-* Iteration order is the Redis hash's order (insertion order for small hashes, arbitrary for
-  large ones), not insertion order; ``popitem`` removes an arbitrary item (not the last one).
+* Iteration order is the Redis hash's order: insertion order while the hash is small (a
+  listpack, up to ``hash-max-listpack-entries`` fields), arbitrary for large ones; ``popitem``
+  removes the last item (LIFO, like ``dict``) from a small hash, an arbitrary one from a large
+  one.
 * ``keys()``, ``values()`` and ``items()`` return views of a snapshot read in one round trip; they
   do not follow later changes.  Iteration (``for k in d``) reads chunks (HSCAN) and never raises
   "dictionary changed size during iteration"; keys are never yielded twice.
@@ -19,8 +21,14 @@ Differences from ``dict`` that come from living in Redis:
   keys here, because a key is stored with its type.
 * ``update`` is atomic: bad input (an unhashable key, a malformed pair) raises before anything
   is written, where ``dict.update`` keeps the pairs before the bad one.
-* Values are copies: ``d[k].append(x)`` on a plain list value changes nothing in Redis.  Store a
-  vermilion object (``d[k] = List()``, or ``DefaultDict(List)``) to get a live nested container.
+* Values are copies: ``d[k].append(x)`` or ``d.setdefault(k, []).append(x)`` on a plain list
+  value changes nothing in Redis.  Store a vermilion object (``d[k] = List()``, or
+  ``DefaultDict(List)``) to get a live nested container.  ``copy()`` is a plain ``dict``.
+* ``d[k] += n`` on an ``int`` value is an atomic increment (see :meth:`DictBase.setitem`);
+  other read-then-write forms are not atomic.
+* Field names are encoded: a field written by another program as plain ``name`` is not the key
+  ``"name"``; use ``codec=StrCodec()`` for such hashes.
+* ``repr`` is ``dict``'s: ``{'a': 1}`` (the key is ``d.key``).
 """
 
 from __future__ import annotations
@@ -34,13 +42,23 @@ from ..core.calls import Call, Operation, run_script
 from ..core.codec import Codec
 from ..core.errors import DecodeError
 from ..core.scripts import load_script
-from ._container import check_first, check_hashable, in_transaction, put_back, scan_call
+from ._container import (
+    check_first,
+    check_hashable,
+    in_transaction,
+    increment_of,
+    put_back,
+    recursive_repr,
+    scan_call,
+    tracked,
+)
 
 _INIT = load_script("dict_init")
 _REPLACE = load_script("dict_replace")
 _SETDEFAULT = load_script("dict_setdefault")
 _POP = load_script("dict_pop")
 _POPITEM = load_script("dict_popitem")
+_INCR = load_script("dict_incr")
 
 
 _MISSING: Any = object()
@@ -70,6 +88,23 @@ class DictBase(RedisObject):
     """Operations of :class:`Dict`, shared by the sync and asyncio faces."""
 
     type_name = "Dict"
+
+    def __init__(
+        self,
+        /,
+        initial: Any = None,
+        *,
+        key: str | bytes | None = None,
+        client: Any = None,
+        codec: Codec | None = None,
+        **kwargs: Any,
+    ):
+        """``initial`` (a mapping or pairs) and keyword items as for ``dict(initial, **kwargs)``
+        (items named ``key``, ``client`` or ``codec`` must go in ``initial``)."""
+        self._init_kwargs = kwargs
+        if initial is None and kwargs:
+            initial = {}
+        super().__init__(initial, key=key, client=client, codec=codec)
 
     # -- helpers -----------------------------------------------------------------------------
     def _field(self, key: Any) -> bytes:
@@ -108,24 +143,31 @@ class DictBase(RedisObject):
         return dict(zip(self._enc_all(keys), self._enc_all(v for _, v in pairs)))
 
     def _init_op(self, initial: Any) -> Operation:
-        encoded = yield from self._collect((initial,), {}, "Dict")
+        encoded = yield from self._collect((initial,), getattr(self, "_init_kwargs", {}), "Dict")
         if encoded:
             yield run_script(_INIT, [self.key], [x for kv in encoded.items() for x in kv])
 
     # -- reading -----------------------------------------------------------------------------
     @op
     def getitem(self, key: Any) -> Operation:
-        """``d[key]`` (HGET); KeyError(key) if absent; one round trip."""
-        reply = yield Call(("HGET", self.key, self._field(key)), (self.key,), readonly=True)
+        """``d[key]`` (HGET); KeyError(key) if absent; one round trip.
+
+        An ``int`` value comes back as a :class:`~vermilion.types._container.TrackedInt`, so
+        ``d[key] += n`` stores an atomic increment (see :meth:`setitem`).
+        """
+        field = self._field(key)
+        reply = yield Call(("HGET", self.key, field), (self.key,), readonly=True)
         if reply is None:
             raise KeyError(key)
-        return self._dec(reply)
+        return tracked(self, field, self._dec(reply))
 
     @op
     def get(self, key: Any, default: Any = None) -> Operation:
-        """``d.get(key, default)`` (HGET); one round trip."""
-        reply = yield Call(("HGET", self.key, self._field(key)), (self.key,), readonly=True)
-        return default if reply is None else self._dec(reply)
+        """``d.get(key, default)`` (HGET); one round trip.  An ``int`` (the value, or the
+        default) is tracked, so ``d[key] = d.get(key, 0) + 1`` is an atomic increment."""
+        field = self._field(key)
+        reply = yield Call(("HGET", self.key, field), (self.key,), readonly=True)
+        return tracked(self, field, default if reply is None else self._dec(reply))
 
     @op
     def contains(self, key: Any) -> Operation:
@@ -194,8 +236,21 @@ class DictBase(RedisObject):
     # -- writing -----------------------------------------------------------------------------
     @op
     def setitem(self, key: Any, value: Any) -> Operation:
-        """``d[key] = value`` (HSET); one round trip, atomic."""
-        yield Call(("HSET", self.key, self._field(key), self._enc(value)), (self.key,))
+        """``d[key] = value`` (HSET); one round trip, atomic.
+
+        When ``value`` is an int read from this very key (``d[key]``, ``d.get(key, 0)``,
+        ``d.setdefault(key, 0)``) plus or minus integers, it is stored as one atomic increment
+        (one script): ``d[key] += n`` adds ``n`` to the value stored *now*, so concurrent
+        increments are never lost.  If the stored value is no longer an integer within ±2**53
+        (deleted, replaced by something else, or too large), the value computed from the read is
+        written instead, as a plain read-then-write would.
+        """
+        field = self._field(key)
+        delta = increment_of(self, field, value)
+        if delta is not None:
+            yield run_script(_INCR, [self.key], [field, delta, self._enc(int(value))])
+            return None
+        yield Call(("HSET", self.key, field, self._enc(value)), (self.key,))
 
     @op
     def delitem(self, key: Any) -> Operation:
@@ -208,8 +263,9 @@ class DictBase(RedisObject):
     def setdefault(self, key: Any, default: Any = None) -> Operation:
         """``d.setdefault(key, default)``: store ``default`` if ``key`` is absent and return the
         stored value; one script (HSETNX + HGET), one round trip, atomic."""
-        reply = yield run_script(_SETDEFAULT, [self.key], [self._field(key), self._enc(default)])
-        return self._dec(reply)
+        field = self._field(key)
+        reply = yield run_script(_SETDEFAULT, [self.key], [field, self._enc(default)])
+        return tracked(self, field, self._dec(reply))
 
     @op
     def pop(self, key: Any, *default: Any) -> Operation:
@@ -242,21 +298,21 @@ class DictBase(RedisObject):
 
     @op
     def popitem(self) -> Operation:
-        """Remove and return an arbitrary ``(key, value)`` item (a Redis hash has no order to
-        take the last one from); KeyError if empty; one script, one round trip, atomic.
+        """Remove and return the last ``(key, value)`` item, like ``dict.popitem`` (LIFO),
+        while the hash is small enough for Redis to keep it in insertion order (a listpack: up
+        to ``hash-max-listpack-entries`` fields, 512 by default, of values up to 64 bytes);
+        from a larger hash, which has no order, an arbitrary item.  KeyError if empty; one
+        script, one round trip, atomic.
 
         An item whose key or value cannot be decoded is put back (HSETNX, one more round trip,
         atomic) and :class:`~vermilion.DecodeError` is raised: a decode failure never loses it.
-        Inside a transaction an arbitrary item is read and decoded first (HRANDFIELD, a WATCHed
-        read) and the commit removes that item.
+        Inside a transaction the item is chosen, read and decoded first (the same script,
+        read-only, a WATCHed read) and the commit removes that item.
         """
-        args: list[bytes] = []
+        args: list[Any] = []
         tx = in_transaction(self)
         if tx:
-            pair = yield Call(("HRANDFIELD", self.key, 1, "WITHVALUES"), (self.key,),
-                              readonly=True)
-            if pair and isinstance(pair[0], (list, tuple)):  # RESP3 / parsed: [[field, value]]
-                pair = pair[0]
+            pair = yield run_script(_POPITEM, [self.key], ["", "peek"], readonly=True)
             if pair:
                 self._dec(pair[0])
                 self._dec(pair[1])
@@ -302,15 +358,22 @@ class DictBase(RedisObject):
         client: Any = None,
         codec: Codec | None = None,
     ) -> Any:
-        """A new object holding ``dict.fromkeys(iterable, value)`` (written only if ``key`` does
-        not exist yet, like every ``initial``; a DefaultDict gets no ``default_factory``); one
-        round trip."""
-        return cls._with_initial(dict.fromkeys(iterable, value), key=key, client=client,
-                                 codec=codec)
-
-    @classmethod
-    def _with_initial(cls, initial: Any, **options: Any) -> Any:
-        return cls(initial, **options)
+        """``dict.fromkeys``: a new object made by ``cls()`` (with ``key``, ``client``, ``codec``
+        when given; a DefaultDict gets no ``default_factory``) holding every key of
+        ``iterable`` with ``value``.  As with ``dict``, a subclass gets an instance of itself,
+        and one overriding ``__setitem__`` (or whose ``cls()`` is not a vermilion Dict) is
+        filled by ``obj[k] = value`` for each key.  Otherwise the items are written like an
+        ``initial``, only if ``key`` does not exist yet: one round trip."""
+        options: dict[str, Any] = {
+            n: v for n, v in (("key", key), ("client", client), ("codec", codec)) if v is not None
+        }
+        obj: Any = cls(**options)
+        if isinstance(obj, DictBase) and getattr(type(obj), "__setitem__", None) in _OWN_SETITEMS:
+            obj._set_initial(obj._init_op(dict.fromkeys(iterable, value)))
+        else:
+            for k in iterable:
+                obj[k] = value
+        return obj
 
 
 class DefaultDictBase(DictBase):
@@ -320,17 +383,19 @@ class DefaultDictBase(DictBase):
 
     def __init__(
         self,
+        /,
         default_factory: Callable[[], Any] | None = None,
         initial: Any = None,
         *,
         key: str | bytes | None = None,
         client: Any = None,
         codec: Codec | None = None,
+        **kwargs: Any,
     ):
         if default_factory is not None and not callable(default_factory):
             raise TypeError("first argument must be callable or None")
         self.default_factory = default_factory
-        super().__init__(initial, key=key, client=client, codec=codec)
+        super().__init__(initial, key=key, client=client, codec=codec, **kwargs)
 
     @op
     def getitem(self, key: Any) -> Operation:
@@ -347,7 +412,7 @@ class DefaultDictBase(DictBase):
                 raise KeyError(key)
             value = self.default_factory()
             reply = yield run_script(_SETDEFAULT, [self.key], [field, self._enc(value)])
-        return self._dec(reply)
+        return tracked(self, field, self._dec(reply))
 
     @op
     def copy(self) -> Operation:
@@ -356,9 +421,9 @@ class DefaultDictBase(DictBase):
         return collections.defaultdict(self.default_factory,
                                        self._decode_pairs((yield self._hgetall())))
 
-    @classmethod
-    def _with_initial(cls, initial: Any, **options: Any) -> Any:
-        return cls(None, initial, **options)
+
+
+_OWN_SETITEMS: tuple[Any, ...] = (None, DictBase.setitem)  # the faces' own __setitem__
 
 
 # -- sync faces ----------------------------------------------------------------------------------
@@ -442,7 +507,10 @@ class Dict(DictBase, SyncFace):
         return self.copy()  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
-        return f"Dict({self._snapshot()!r}, key={self.key!r})"
+        """``dict``'s repr of the content, ``{1: 2}`` (one round trip); a Dict holding a
+        reference to itself shows ``{...}`` there, as ``dict`` does.  The key is not shown
+        (Python's mapping tests pin this form): it is ``d.key``."""
+        return recursive_repr(self, lambda: repr(self._snapshot()), "{...}")
 
 
 class DefaultDict(DefaultDictBase, Dict):
@@ -458,8 +526,13 @@ class DefaultDict(DefaultDictBase, Dict):
     __getitem__ = DefaultDictBase.getitem
 
     def __repr__(self) -> str:
-        snapshot = dict(self._snapshot())
-        return f"DefaultDict({self.default_factory!r}, {snapshot!r}, key={self.key!r})"
+        """``defaultdict``'s form with the key added:
+        ``DefaultDict(<class 'list'>, {'a': [1]}, key='k')`` (one round trip)."""
+        def render() -> str:
+            snapshot = dict(self._snapshot())
+            return f"DefaultDict({self.default_factory!r}, {snapshot!r}, key={self.key!r})"
+
+        return recursive_repr(self, render, "DefaultDict(...)")
 
 
 # -- asyncio faces -------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 Every method is one round trip unless its docstring says otherwise, and every mutation is atomic
 (a single command or one Lua script).  Values go through the object's codec, so they come back
-with their Python types.
+with their Python types.  ``lst[i] += n`` on an ``int`` item is an atomic increment (the item
+read is a ``TrackedInt``; see :meth:`ListBase.setitem`); other read-then-write forms are a read
+and a plain write.  ``repr`` is ``list``'s: ``[1, 2]`` (the key is ``lst.key``).
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ from ._container import (
     as_index,
     check_first,
     in_transaction,
+    increment_of,
     list_chunk,
     put_back,
+    recursive_repr,
     slice_args,
     tombstone,
+    tracked,
 )
 
 _INIT = load_script("list_init")
@@ -40,6 +45,10 @@ _REVERSE = load_script("list_reverse")
 _IMUL = load_script("list_imul")
 _CAS_REPLACE = load_script("list_cas_replace")
 _SORT = load_script("list_sort")
+_INCR = load_script("list_incr")
+
+SORT_ATTEMPTS = 5
+"""Attempts of a sort without ``key`` whose write-back meets a concurrent change."""
 
 
 def content_hash(items: list[bytes]) -> str:
@@ -64,15 +73,18 @@ class ListBase(RedisObject):
     def getitem(self, index: int | slice) -> Operation:
         """``list[index]`` (LINDEX) or ``list[start:stop:step]`` (one script); one round trip.
 
-        Raises IndexError / TypeError like ``list``; a slice returns a plain ``list``.
+        Raises IndexError / TypeError like ``list``; a slice returns a plain ``list``.  An
+        ``int`` item comes back tracked, so ``list[i] += n`` stores an atomic increment (see
+        :meth:`setitem`).
         """
         if isinstance(index, slice):
             items = yield run_script(_GETSLICE, [self.key], slice_args(index), readonly=True)
             return self._dec_all(items)
-        reply = yield Call(("LINDEX", self.key, as_index(index)), (self.key,), readonly=True)
+        i = as_index(index)
+        reply = yield Call(("LINDEX", self.key, i), (self.key,), readonly=True)
         if reply is None:
             raise IndexError("list index out of range")
-        return self._dec(reply)
+        return tracked(self, i, self._dec(reply))
 
     @op
     def len(self) -> Operation:
@@ -196,13 +208,15 @@ class ListBase(RedisObject):
         Without ``key``, a list of only numbers (|n| <= 2**53) or only strings sorts inside Redis
         in one round trip.  Otherwise (a ``key`` function, mixed or other types) it takes two:
         the items are read and sorted in Python (so Python's comparison rules apply, TypeError
-        included), then written back by a script that checks nothing changed in between; on a
-        concurrent change it starts over.
+        included), then written back by a script that checks nothing changed in between.  If the
+        list changed meanwhile, ``list.sort``'s ``ValueError("list modified during sort")`` is
+        raised and the list is left as it is: at once with a ``key`` function (it may be what
+        changed the list, as in Python), after :data:`SORT_ATTEMPTS` reads without one.
         """
         if key is None and isinstance(self._codec, JsonCodec):
             if (yield run_script(_SORT, [self.key], ["1" if reverse else "0"])):
                 return None
-        while True:
+        for _ in range(1 if key is not None else SORT_ATTEMPTS):
             raw = yield self._range()
             items = self._dec_all(raw)
             items.sort(key=key, reverse=reverse)
@@ -211,20 +225,32 @@ class ListBase(RedisObject):
             )
             if done:
                 return None
+        raise ValueError("list modified during sort")
 
     @op
     def setitem(self, index: int | slice, value: Any) -> Operation:
         """``list[index] = value`` (LSET) or slice assignment (one script); atomic.
 
         Raises IndexError, TypeError and ValueError (extended slice size mismatch) like ``list``.
+        When ``value`` is an int read from this very index (``list[i]``) plus or minus integers,
+        it is stored as one atomic increment (one script): ``list[i] += n`` adds ``n`` to the item
+        at index ``i`` *now*, so concurrent increments are never lost (if that item is no longer
+        an integer within ±2**53, the value computed from the read is written, as a plain
+        read-then-write would).
         """
         if isinstance(index, slice):
             start, stop, step = slice_args(index)
             values = [self._enc(v) for v in value]
             yield run_script(_SETSLICE, [self.key], [start, stop, step, len(values), *values])
             return None
+        i = as_index(index)
+        delta = increment_of(self, i, value)
+        if delta is not None:
+            yield run_script(_INCR, [self.key], [i, delta, self._enc(int(value)),
+                                                 "list assignment index out of range"])
+            return None
         try:
-            yield Call(("LSET", self.key, as_index(index), self._enc(value)), (self.key,))
+            yield Call(("LSET", self.key, i, self._enc(value)), (self.key,))
         except Exception as exc:
             if "index out of range" in str(exc) or "no such key" in str(exc):
                 raise IndexError("list assignment index out of range") from None
@@ -324,7 +350,10 @@ class List(SnapshotComparisons, ListBase, SyncFace):
         return self.copy()  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
-        return f"List({self.copy()!r}, key={self.key!r})"
+        """``list``'s repr of the items, ``[1, 2]`` (one round trip); a List holding a
+        reference to itself shows ``[...]`` there, as ``list`` does.  The key is not shown
+        (Python's list tests pin this form): it is ``lst.key``."""
+        return recursive_repr(self, lambda: repr(self.copy()), "[...]")
 
 
 class AsyncList(ListBase, AsyncFace):

@@ -35,6 +35,7 @@ from ..core.base import AsyncFace, RedisObject, SyncFace, op
 from ..core.calls import Call, Operation, run_script
 from ..core.errors import DecodeError
 from ..core.scripts import load_script
+from ._container import CAS_ATTEMPTS, cas_exhausted
 
 _SET = load_script("string_set")
 _CAS = load_script("string_cas")
@@ -96,8 +97,10 @@ class NumberBase(RedisObject):
         yield run_script(_SET, [self.key], [self._format(self._coerce(value)), ""])
 
     def _cas_loop(self, raw: Any, fn: Callable[[Any], Any], name: str) -> Operation:
-        """Compute ``fn(value)`` in Python and write it if the value is still ``raw``."""
-        while True:
+        """Compute ``fn(value)`` in Python and write it if the value is still ``raw``; on a
+        concurrent change, again from the value the script returned, at most ``CAS_ATTEMPTS``
+        (100) times, then :class:`~vermilion.TransactionConflict` (nothing written)."""
+        for _ in range(CAS_ATTEMPTS):
             new = self._result(name, fn(self._parse(raw)))
             reply = yield run_script(
                 _CAS, [self.key],
@@ -106,6 +109,7 @@ class NumberBase(RedisObject):
             if reply[0] == 1:
                 return new
             raw = reply[1]
+        raise cas_exhausted(self, name)
 
     @op
     def apply(self, name: str, other: Any) -> Operation:

@@ -2,7 +2,9 @@
 
 Members go through the object's codec (canonical JSON by default), so ``1``, ``"1"``, ``(1, 2)``
 and ``frozenset({1})`` are distinct members that come back with their Python types.  Unlike
-Python, ``1``, ``1.0`` and ``True`` are *different* members (their encodings differ).
+Python, ``1``, ``1.0`` and ``True`` are *different* members (their encodings differ: folding
+them would change the type that comes back).  As in Python, a set argument of ``in``, ``remove``
+and ``discard`` is looked up as a frozenset (``{1} in s``).  ``repr`` is ``set``'s: ``{1, 2}``.
 
 Every method is one round trip unless its docstring says otherwise, and every mutation is atomic
 (a single command or one Lua script).  Set algebra between two ``Set`` objects on the same server
@@ -34,12 +36,11 @@ _POP = load_script("set_pop")
 Operands = tuple[list[str], list[list[bytes]]]
 
 
-def _lookup(member: Any) -> Any:
-    """The member Python looks up for ``x in s`` / ``remove`` / ``discard`` (set -> frozenset)."""
-    if type(member) is set:
-        return frozenset(member)
-    check_hashable(member)
-    return member
+def _flush_pending(other: Any) -> Operation:
+    """Write the pending ``initial`` of an asyncio Set operand first (one round trip, if any)."""
+    if isinstance(other, SetBase) and other._init_pending is not None:
+        pending, other._init_pending = other._init_pending, None
+        yield from pending
 
 
 class SetBase(RedisObject):
@@ -53,6 +54,24 @@ class SetBase(RedisObject):
             yield run_script(_INIT, [self.key], members)
 
     # -- helpers -----------------------------------------------------------------------------
+    def _lookup(self, member: Any) -> Generator[Any, Any, bytes]:
+        """The encoded member Python looks up for ``x in s`` / ``remove`` / ``discard``: a set
+        argument (``set``, a subclass, or a vermilion Set) is looked up as a frozenset, as
+        ``set`` does; a vermilion Set argument is read first (one more round trip)."""
+        if isinstance(member, SetBase):
+            if self._same_store(member):
+                yield from _flush_pending(member)
+                raw = yield Call(("SMEMBERS", member.key), (member.key,), readonly=True)
+                return self._enc(frozenset(member._decoded_set(raw)))
+            if member._face != "sync":
+                raise TypeError("look up `frozenset(await other.copy())` for a Set of another "
+                                "client or codec")
+            return self._enc(frozenset(member.copy()))  # type: ignore[attr-defined]
+        if isinstance(member, set):
+            return self._enc(frozenset(member))
+        check_hashable(member)
+        return self._enc(member)
+
     def _encode_all(self, iterable: Iterable[Any]) -> list[bytes]:
         """Encode the members of a plain iterable (TypeError for unhashable ones, before I/O)."""
         out = []
@@ -78,9 +97,7 @@ class SetBase(RedisObject):
             else:
                 groups.append(self._encode_all(o))
         for o in others:  # an asyncio operand whose ``initial`` is not written yet
-            if isinstance(o, SetBase) and o._init_pending is not None:
-                pending, o._init_pending = o._init_pending, None
-                yield from pending
+            yield from _flush_pending(o)
         for k in remote:
             groups.append(list((yield Call(("SMEMBERS", k), (k,), readonly=True))))
         return keys, groups
@@ -100,8 +117,10 @@ class SetBase(RedisObject):
 
     @op
     def contains(self, member: Any) -> Operation:
-        """``member in set`` (SISMEMBER); one round trip.  TypeError for unhashable members."""
-        enc = self._enc(_lookup(member))
+        """``member in set`` (SISMEMBER); one round trip.  TypeError for unhashable members; a
+        set argument is looked up as a frozenset, as ``set`` does (a vermilion Set argument is
+        read first: one more round trip)."""
+        enc = yield from self._lookup(member)
         return bool((yield Call(("SISMEMBER", self.key, enc), (self.key,), readonly=True)))
 
     @op
@@ -227,13 +246,18 @@ class SetBase(RedisObject):
 
     @op
     def discard(self, member: Any) -> Operation:
-        """Remove ``member`` if present (SREM); one round trip, atomic."""
-        yield Call(("SREM", self.key, self._enc(_lookup(member))), (self.key,))
+        """Remove ``member`` if present (SREM); one round trip, atomic.  A set argument is
+        looked up as a frozenset (a vermilion Set is read first: one more round trip)."""
+        enc = yield from self._lookup(member)
+        yield Call(("SREM", self.key, enc), (self.key,))
 
     @op
     def remove(self, member: Any) -> Operation:
-        """Remove ``member`` (SREM); ``KeyError(member)`` if absent; one round trip, atomic."""
-        removed = yield Call(("SREM", self.key, self._enc(_lookup(member))), (self.key,))
+        """Remove ``member`` (SREM); ``KeyError(member)`` if absent; one round trip, atomic.  A
+        set argument is looked up as a frozenset (a vermilion Set is read first: one more round
+        trip)."""
+        enc = yield from self._lookup(member)
+        removed = yield Call(("SREM", self.key, enc), (self.key,))
         if not removed:
             raise KeyError(member)
 
@@ -355,7 +379,9 @@ class Set(SetBase, SyncFace):
         return self.copy()  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
-        return f"Set({self.copy()!r}, key={self.key!r})"
+        """``set``'s repr of the members, ``{1, 2}`` or ``set()`` (one round trip).  The key is
+        not shown (Python's set tests pin this form): it is ``s.key``."""
+        return repr(self.copy())
 
     # -- operators returning plain sets ----------------------------------------------------------
     def __or__(self, other: Any) -> Any:

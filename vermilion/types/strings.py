@@ -23,7 +23,7 @@ from ..core.base import AsyncFace, RedisObject, SyncFace, op
 from ..core.calls import Call, Operation, run_script
 from ..core.errors import DecodeError
 from ..core.scripts import load_script
-from ._container import SnapshotComparisons, as_index, slice_args
+from ._container import CAS_ATTEMPTS, SnapshotComparisons, as_index, cas_exhausted, slice_args
 
 _SET = load_script("string_set")
 _CAS = load_script("string_cas")
@@ -196,10 +196,12 @@ class MutableStringBase(StringBase):
         Atomic, optimistic: the value is read (GET), transformed with Python's own ``str``
         method (so Unicode rules are exactly Python's) and written back by a compare-and-set
         script that only writes if the value is unchanged; on a concurrent change it retries
-        from the value the script returned.  Two round trips (one if nothing changes).
+        from the value the script returned, at most ``CAS_ATTEMPTS`` (100) times, then raises
+        :class:`~vermilion.TransactionConflict` (nothing written).  Two round trips (one if
+        nothing changes).
         """
         raw = yield self._get()
-        while True:
+        for _ in range(CAS_ATTEMPTS):
             current = self._decode(raw)
             new = getattr(current, name)(*args, **kwargs)
             if new == current:
@@ -211,6 +213,7 @@ class MutableStringBase(StringBase):
             if reply[0] == 1:
                 return None
             raw = reply[1]
+        raise cas_exhausted(self, name)
 
 
 def _make_query(name: str) -> Any:
@@ -228,8 +231,13 @@ def _make_transform(name: str) -> Any:
         return self.transform(name, *args, **kwargs)
 
     method.__name__ = method.__qualname__ = name
-    method.__doc__ = (f"Replace the value by ``value.{name}(...)`` and return ``None`` (mutating "
-                      "counterpart of ``str.{name}``); atomic compare-and-set, two round trips.")
+    method.__doc__ = (
+        f"Mutates and returns ``None``: replaces the stored value by ``value.{name}(...)`` (the "
+        f"mutating counterpart of ``str.{name}``, which returns a new string instead; use "
+        f"``s.value.{name}(...)`` or an ImmutableString for that).  Atomic compare-and-set: two "
+        f"round trips (one if nothing changes).\n\n``str.{name}``: "
+        + (getattr(str, name).__doc__ or "")
+    )
     return method
 
 
