@@ -82,12 +82,13 @@ def test_lock_mutual_exclusion(r: Any, vermilion_server: EmbeddedServer) -> None
     assert int(r.get("plain")) == PROCS * 60
 
 
-def _consumer(url: str, n: int, out: Any) -> None:
+def _consumer(url: str, n: int, out: Any, start: Any) -> None:
     import queue
 
     vm.configure(url)
     q = vm.Queue(key="jobs")
     got = []
+    start.wait(60)  # all consumers compete (a first one could otherwise drain the queue alone)
     while True:
         try:
             got.append(q.get(timeout=0.5))
@@ -101,7 +102,7 @@ def test_queue_delivers_each_item_exactly_once(r: Any, vermilion_server: Embedde
     q = vm.Queue(key="jobs")
     for i in range(1000):
         q.put_nowait(i)
-    batches = _run(_consumer, vermilion_server.url)
+    batches = _run(_consumer, vermilion_server.url, CTX.Barrier(PROCS))
     delivered = [x for b in batches for x in b]
     assert sorted(delivered) == list(range(1000))
     assert sum(1 for b in batches if b) >= 2

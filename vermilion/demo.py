@@ -60,7 +60,7 @@ def run_demo(url: str | None) -> int:
         o = _objects()
         for obj in o.values():
             obj.delete()
-        tasks = vm.List(["a", "b"], key=P + "tasks")
+        tasks: vm.List[Any] = vm.List(["a", "b"], key=P + "tasks")  # mixed types below
         print("\nProcess A created", tasks)
         for job in ("resize", "upload", "index", "mail"):
             o["jobs"].put(job)

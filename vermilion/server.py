@@ -320,14 +320,20 @@ class LocalCluster:
         ids = [c.execute_command("CLUSTER MYID").decode() for c in clients[:n]]
         for j, c in enumerate(clients[n:]):
             c.execute_command("CLUSTER REPLICATE", ids[j % n])
-        self._wait(clients, lambda info, c: self._synced(c))
+        masters = set(map(id, clients[:n]))
+        self._wait(clients, lambda info, c: self._synced(c, id(c) in masters))
         for c in clients:
             c.close()
 
-    @staticmethod
-    def _synced(c: Any) -> bool:
-        role = c.info("replication")
-        return role.get("role") == "master" or role.get("master_link_status") == "up"
+    def _synced(self, c: Any, master: bool) -> bool:
+        """A master sees its replicas online; a replica is a replica with its link up (its
+        first full sync done), so a failover never promotes an empty replica."""
+        info = c.info("replication")
+        if master:
+            online = [v for k, v in info.items()
+                      if k.startswith("slave") and isinstance(v, dict) and v.get("state") == "online"]
+            return info.get("role") == "master" and len(online) == self.replicas
+        return info.get("role") == "slave" and info.get("master_link_status") == "up"
 
     def _wait(self, clients: list[Any], ready: Any, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout

@@ -14,17 +14,20 @@ import contextvars
 import copy
 import datetime as dt
 import functools
-from collections.abc import AsyncIterator, Callable, Generator, Iterator
-from typing import Any, ClassVar, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
+from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 from . import config
-from .calls import Call, Operation, run_script
+from .calls import Call, Op, Operation, run_script
 from .codec import Codec
 from .keys import aux_key, generate_key, to_str
-from .runner import async_transaction, run_async, run_sync, sync_transaction
+from .runner import Transaction, async_transaction, run_async, run_sync, sync_transaction
 from .scripts import load_script
 
 R = TypeVar("R")
+S = TypeVar("S")
+P = ParamSpec("P")
 Chunk = tuple[list[Any], Any]
 
 SYNC_TYPES: dict[str, type[RedisObject]] = {}
@@ -44,16 +47,44 @@ def op_sequence() -> int:
     return _op_sequence.get()
 
 
-def op(
-    fn: Callable[..., Generator[Any, Any, R]] | None = None, *, tx: bool = True
-) -> Any:
+class _OpMethod(Generic[S, P, R]):
+    """How a type checker sees an operation (at run time ``op`` returns a plain function).
+
+    On a sync-face instance it is a method returning ``R``; on an asyncio-face instance one
+    returning ``Awaitable[R]``; on the class (``__len__ = ListBase.len`` aliases on the sync
+    face) a function of the instance returning ``R``.
+    """
+
+    @overload
+    def __get__(self, obj: None, owner: Any) -> Callable[Concatenate[S, P], R]: ...
+    @overload
+    def __get__(self, obj: SyncFace, owner: Any) -> Callable[P, R]: ...
+    @overload
+    def __get__(self, obj: AsyncFace, owner: Any) -> Callable[P, Awaitable[R]]: ...
+    @overload
+    def __get__(self, obj: RedisObject, owner: Any) -> Callable[P, Any]: ...
+    def __get__(self, obj: Any, owner: Any) -> Any: ...  # pragma: no cover - typing only
+    def __call__(self, obj: S, /, *args: P.args, **kwargs: P.kwargs) -> Any: ...  # pragma: no cover
+
+
+OpFunction = Callable[Concatenate[S, P], Generator[Any, Any, R]]
+
+
+@overload
+def op(fn: OpFunction[S, P, R], /) -> _OpMethod[S, P, R]: ...
+@overload
+def op(*, tx: bool = True) -> Callable[[OpFunction[S, P, R]], _OpMethod[S, P, R]]: ...
+
+
+def op(fn: Any = None, /, *, tx: bool = True) -> Any:
     """Turn an operation generator into a method run by the object's face.
 
     ``tx=False`` marks operations that block or need several round trips: they refuse to run
-    inside :func:`vermilion.transaction`.
+    inside :func:`vermilion.transaction`.  Typed: an operation declared ``-> Op[int]`` returns
+    ``int`` on the sync face and ``Awaitable[int]`` on the asyncio face.
     """
 
-    def deco(f: Callable[..., Generator[Any, Any, R]]) -> Callable[..., Any]:
+    def deco(f: Callable[..., Generator[Any, Any, Any]]) -> Callable[..., Any]:
         @functools.wraps(f)
         def method(self: RedisObject, /, *args: Any, **kwargs: Any) -> Any:
             _op_sequence.set(_op_sequence.get() + 1)
@@ -239,7 +270,7 @@ class RedisObject:
 
     # -- operations every object has ---------------------------------------------------------
     @op
-    def expire(self, seconds: float | dt.timedelta) -> Operation:
+    def expire(self, seconds: float | dt.timedelta) -> Op[bool]:
         """Expire every key of the object after ``seconds``; one round trip, atomic.
 
         Returns ``True`` if the object exists (and now has a TTL), ``False`` otherwise.
@@ -258,19 +289,19 @@ class RedisObject:
         return None if reply < 0 else reply / 1000.0
 
     @op
-    def persist(self) -> Operation:
+    def persist(self) -> Op[bool]:
         """Remove the expiry of every key of the object; one round trip, atomic."""
         reply = yield run_script(_PERSIST, self.keys_owned)
         return bool(reply)
 
     @op
-    def delete(self) -> Operation:
+    def delete(self) -> Op[bool]:
         """Delete every key of the object (one DEL, atomic); returns ``True`` if anything existed."""
         reply = yield Call(("DEL", *self.keys_owned), self.keys_owned)
         return bool(reply)
 
     @op
-    def exists(self) -> Operation:
+    def exists(self) -> Op[bool]:
         """``True`` if the object's main key exists in Redis; one round trip."""
         reply = yield Call(("EXISTS", self.key), (self.key,), readonly=True)
         return bool(reply)
@@ -366,7 +397,7 @@ def reopen(face: str, type_name: str, key: str) -> RedisObject:
     return registry[type_name](key=key)
 
 
-def transaction(client: Any = None) -> Any:
+def transaction(client: Any = None) -> AbstractContextManager[Transaction]:
     """Queue the writes of the ``with`` block and apply them in one MULTI/EXEC.
 
     Reads inside the block run at once and see the state *before* the block's writes; every key
@@ -380,6 +411,6 @@ def transaction(client: Any = None) -> Any:
     return sync_transaction(config.sync_executor(client or config.sync_client()))
 
 
-def async_transaction_for(client: Any = None) -> Any:
+def async_transaction_for(client: Any = None) -> AbstractAsyncContextManager[Transaction]:
     """The asyncio twin of :func:`transaction`: ``async with vermilion.aio.transaction(): ...``."""
     return async_transaction(config.async_executor(client or config.async_client()))

@@ -15,7 +15,7 @@ The sync and asyncio runners in :mod:`vermilion.core.runner` drive these generat
 from __future__ import annotations
 
 from collections.abc import Generator, Sequence
-from typing import Any, Union
+from typing import Any, TypeVar, Union
 
 from .scripts import Script
 
@@ -71,6 +71,8 @@ class Sleep:
 
 Request = Union[Call, list[Call], Sleep]  # noqa: UP007 - runtime alias on 3.10
 Operation = Generator[Request, Any, Any]
+_R = TypeVar("_R")
+Op = Generator[Request, Any, _R]  # an operation whose result is ``_R``: ``def pop(self) -> Op[T]``
 
 
 def cmd(*args: Any, key: str | None = None, readonly: bool = False) -> Call:

@@ -77,6 +77,7 @@ def configure(
     codec: Codec | None = None,
     durability: Durability | None = _UNSET,
     retry_unavailable: float | None = None,
+    async_connections: int | None = None,
     **redis_kwargs: Any,
 ) -> None:
     """Set the default Redis (by ``url`` or a ready redis-py ``client``) and the default codec.
@@ -93,6 +94,8 @@ def configure(
     :mod:`vermilion.core.durability`.  ``retry_unavailable`` is how many seconds a request Redis
     provably did not run (refused connection, ``LOADING``, Cluster failover) keeps being retried
     before :class:`~vermilion.ServerUnavailable` (default 2; 0 fails at once).
+    ``async_connections`` caps the asyncio connections per server (default 64; a client pool's
+    smaller ``max_connections`` wins): concurrent calls beyond it wait for a free connection.
     """
     if retry_unavailable is not None:
         if isinstance(retry_unavailable, bool) or not isinstance(retry_unavailable, (int, float)):
@@ -100,6 +103,12 @@ def configure(
         if retry_unavailable < 0:
             raise ValueError("retry_unavailable must be >= 0")
         executor_settings.retry_unavailable = float(retry_unavailable)
+    if async_connections is not None:
+        if isinstance(async_connections, bool) or not isinstance(async_connections, int):
+            raise TypeError(f"async_connections must be an int, not {async_connections!r}")
+        if async_connections < 1:
+            raise ValueError("async_connections must be >= 1")
+        executor_settings.async_connections = async_connections
     if durability is not _UNSET:
         if durability is not None and not isinstance(durability, Durability):
             raise TypeError("durability must be a vermilion.Durability or None")
@@ -112,6 +121,7 @@ def configure(
         url = url_from_kwargs(redis_kwargs)
     settings_only = url is None and client is None and (
         codec is not None or durability is not _UNSET or retry_unavailable is not None
+        or async_connections is not None
     )
     if settings_only:  # configure(codec=...) or durability=... keeps the connection
         if codec is not None:

@@ -57,7 +57,7 @@ class Settings:
     """Process-wide executor settings (``vermilion.configure`` sets them)."""
 
     retry_unavailable: float = 2.0  # seconds a never-executed request keeps being retried
-    async_connections: int = 64  # asyncio connections per server when the pool sets no limit
+    async_connections: int = 64  # at most this many asyncio connections per server
 
 
 settings = Settings()
@@ -272,6 +272,20 @@ def _waited(replies: list[Any], calls: Sequence[Call], wanted: Any) -> list[Any]
 
 
 _REFRESH = object()  # a recovery step: reload the Cluster slot map
+BATCH = 512  # requests per pipeline when concurrent asyncio calls are sent together
+_BLOCKING = frozenset({b"BLPOP", b"BRPOP", b"BLMOVE", b"BRPOPLPUSH", b"BZPOPMIN", b"BZPOPMAX",
+                       b"BLMPOP", b"BZMPOP", b"XREAD", b"XREADGROUP", b"WAIT", b"WAITAOF"})
+
+
+def _blocks(calls: Sequence[Call]) -> bool:
+    """Whether a request may hold its connection waiting (it must not delay others' replies)."""
+    for c in calls:
+        if c.script is None and c.args:
+            name = c.args[0]
+            name = name.upper().encode() if isinstance(name, str) else bytes(name).upper()
+            if name in _BLOCKING:
+                return True
+    return False
 
 
 def _clean(replies: list[Any], n: int) -> bool:
@@ -538,10 +552,10 @@ _UNSET_MAX = 2**31  # redis-py's "no limit" default for max_connections
 class AsyncExecutor(_SlotRouting):
     """Runs requests on a ``redis.asyncio.Redis`` or ``redis.asyncio.cluster.RedisCluster``.
 
-    Connections are bounded per server (the client pool's ``max_connections`` when set, else
-    :attr:`Settings.async_connections`; a ``BlockingConnectionPool``'s ``timeout`` bounds the
-    wait), reused, and closed when the event loop shuts down (``asyncio.run``'s end) or by
-    :meth:`aclose`.
+    Connections are bounded per server (the smaller of the client pool's ``max_connections``
+    and ``configure(async_connections=...)``, 64 by default; a ``BlockingConnectionPool``'s
+    ``timeout`` bounds the wait), reused, and closed when the event loop shuts down
+    (``asyncio.run``'s end) or by :meth:`aclose`.
     """
 
     def __init__(self, client: Any):
@@ -550,10 +564,15 @@ class AsyncExecutor(_SlotRouting):
         self._pools: dict[Any, _AsyncPool] = {}
         self._loop: Any = None
         self._closer: Any = None
+        self._busy = 0  # requests of this executor in flight (direct or pipelined)
+        self._pending: list[tuple[Sequence[Call], bool, asyncio.Future[Any]]] = []
+        self._flush_scheduled = False
+        self._flushes: set[asyncio.Task[None]] = set()
 
     async def _bind(self) -> None:
         """First use in this event loop: fresh pools, closed when the loop shuts down."""
         self._pools = {}
+        self._busy, self._pending, self._flush_scheduled = 0, [], False
         self._loop = asyncio.get_running_loop()
         self._closer = self._close_at_shutdown()
         await self._closer.__anext__()
@@ -574,8 +593,7 @@ class AsyncExecutor(_SlotRouting):
     def _pool(self, name: Any, cls: Any, kwargs: dict[str, Any], limit: int, timeout: Any) -> _AsyncPool:
         pool = self._pools.get(name)
         if pool is None:
-            if limit >= _UNSET_MAX:
-                limit = settings.async_connections
+            limit = min(limit or _UNSET_MAX, settings.async_connections)
             pool = self._pools[name] = _AsyncPool(lambda: cls(**kwargs), limit, timeout)
         return pool
 
@@ -604,7 +622,7 @@ class AsyncExecutor(_SlotRouting):
                 raise _Unreached(str(exc)) from exc
             pool = self._pools.get(node.name) or self._pool(
                 node.name, node.connection_class, node.connection_kwargs,
-                min(node.max_connections, settings.async_connections), None,
+                node.max_connections, None,
             )
         conn = await pool.get()
         try:
@@ -689,13 +707,101 @@ class AsyncExecutor(_SlotRouting):
             raise asyncio.CancelledError
         return replies
 
+    async def _batched(self, sent: Sequence[Call], use_sha: bool) -> Any:
+        """The outcome of ``sent``, pipelined with the other requests started while this
+        executor's earlier ones are in flight (one connection, one write, one read pass)."""
+        waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending.append((sent, use_sha, waiter))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush_pending)
+        return await waiter
+
+    def _flush_pending(self) -> None:
+        """Send what gathered in this loop iteration, :data:`BATCH` requests per pipeline."""
+        self._flush_scheduled = False
+        pending, self._pending = self._pending, []
+        for i in range(0, len(pending), BATCH):
+            task = asyncio.get_running_loop().create_task(self._flush(pending[i : i + BATCH]))
+            self._flushes.add(task)
+            task.add_done_callback(self._flushes.discard)
+
+    async def _flush(self, batch: list[tuple[Sequence[Call], bool, asyncio.Future[Any]]]) -> None:
+        live = [entry for entry in batch if not entry[2].done()]  # cancelled before sending
+        if not live:
+            return
+        self._busy += 1
+        try:
+            outcome = await self._exchange_packed([(s, u) for s, u, _ in live])
+        except BaseException as exc:  # noqa: BLE001 - every waiter gets it
+            outcome = exc
+        finally:
+            self._busy -= 1
+        at = 0
+        for sent, _, waiter in live:
+            if waiter.done():  # cancelled meanwhile: its reply was read and is dropped
+                at += len(sent)
+                continue
+            if outcome.__class__ is list:
+                waiter.set_result(outcome[at : at + len(sent)])
+            elif isinstance(outcome, Exception):
+                waiter.set_result(outcome)  # each caller's own recovery decides
+            else:
+                waiter.set_exception(outcome)
+            at += len(sent)
+
+    async def _exchange_packed(self, entries: list[tuple[Sequence[Call], bool]]) -> Any:
+        """One round trip for several callers' requests (each packed with its own EVALSHA/EVAL
+        choice); replies in order, or the exception that stopped it."""
+        try:
+            conn, pool = await self._acquire(())
+        except _Unreached as exc:
+            return exc
+        n = sum(len(sent) for sent, _ in entries)
+        try:
+            if _hiredis_pack is not None:
+                data = b"".join([_hiredis_pack(c.wire(u)) for sent, u in entries for c in sent])
+                await conn.send_packed_command([data])
+            else:  # pragma: no cover
+                await conn.send_packed_command(
+                    conn.pack_commands([c.wire(u) for sent, u in entries for c in sent]))
+            replies: list[Any] = []
+            for _ in range(n):
+                try:
+                    replies.append(await conn.read_response(disable_decoding=True))
+                except (rexc.ResponseError, rexc.BusyLoadingError) as exc:
+                    replies.append(exc)
+            return replies
+        except (rexc.ConnectionError, rexc.TimeoutError, OSError) as exc:
+            await conn.disconnect()
+            return exc
+        except BaseException:
+            await conn.disconnect()
+            raise
+        finally:
+            pool.put(conn)
+
     async def execute(
         self, calls: Sequence[Call], use_sha: bool = True, pin: Pin | None = None
     ) -> list[Any]:
-        """One round trip for ``calls``; see :meth:`SyncExecutor.execute`."""
+        """One round trip for ``calls``; see :meth:`SyncExecutor.execute`.
+
+        While earlier requests of this executor are in flight, a new one that can share a
+        connection (not in a transaction, not blocking, not waiting for replicas, not on
+        Cluster) joins the others started in the same event-loop iteration in one pipeline:
+        ``asyncio.gather`` of many calls costs a few round trips on a few connections.
+        """
         keys = calls[0].keys if len(calls) == 1 else _flatten(calls)
         sent, wanted = _with_wait(calls)
-        outcome = await self._exchange(keys, sent, use_sha, pin)
+        if (self._busy and pin is None and wanted is None and not self.is_cluster
+                and not _blocks(calls)):
+            outcome = await self._batched(sent, use_sha)
+        else:
+            self._busy += 1
+            try:
+                outcome = await self._exchange(keys, sent, use_sha, pin)
+            finally:
+                self._busy -= 1
         if outcome.__class__ is list and _clean(outcome, len(calls)):
             return outcome if wanted is None else _waited(outcome, calls, wanted)
         recovery = _recovery(calls, use_sha, pin, wanted, self.is_cluster, outcome)

@@ -229,40 +229,52 @@ async def run_async(executor: AsyncExecutor, op: Operation, allowed_in_tx: bool,
     return await drive_async(tx.wrap(op, allowed_in_tx, name), executor, tx.pin)
 
 
+class _Scope:
+    """Entering and leaving a transaction block: the bookkeeping both faces share (they differ
+    only in awaiting the commit and the connection's release)."""
+
+    def __init__(self, var: contextvars.ContextVar[Transaction | None], executor: Any):
+        if var.get() is not None:
+            raise TransactionError("transactions do not nest")
+        self.tx = Transaction(executor)
+        self.var = var
+        self.token: contextvars.Token[Transaction | None] | None = var.set(self.tx)
+        self.ok = False
+
+    def commit(self) -> Operation:
+        """Leave the block (operations after it run normally) and return the commit."""
+        self._leave()
+        return self.tx.commit()
+
+    def broken(self) -> bool:
+        """Leave the block; True when the connection's state is unknown (an abandoned block
+        leaves WATCHes on it): it is dropped rather than reused."""
+        self._leave()
+        return not self.ok
+
+    def _leave(self) -> None:
+        if self.token is not None:
+            self.var.reset(self.token)
+            self.token = None
+
+
 @contextmanager
 def sync_transaction(executor: SyncExecutor) -> Iterator[Transaction]:
-    if _sync_tx.get() is not None:
-        raise TransactionError("transactions do not nest")
-    tx = Transaction(executor)
-    token: contextvars.Token[Transaction | None] | None = _sync_tx.set(tx)
-    ok = False
+    scope = _Scope(_sync_tx, executor)
     try:
-        yield tx
-        _sync_tx.reset(token)  # type: ignore[arg-type]
-        token = None
-        drive_sync(tx.commit(), executor, tx.pin)
-        ok = True
+        yield scope.tx
+        drive_sync(scope.commit(), executor, scope.tx.pin)
+        scope.ok = True
     finally:
-        if token is not None:
-            _sync_tx.reset(token)
-        # An abandoned block leaves WATCHes on the connection: drop it rather than reuse it.
-        executor.release(tx.pin, broken=not ok)
+        executor.release(scope.tx.pin, broken=scope.broken())
 
 
 @asynccontextmanager
 async def async_transaction(executor: AsyncExecutor) -> AsyncIterator[Transaction]:
-    if _async_tx.get() is not None:
-        raise TransactionError("transactions do not nest")
-    tx = Transaction(executor)
-    token: contextvars.Token[Transaction | None] | None = _async_tx.set(tx)
-    ok = False
+    scope = _Scope(_async_tx, executor)
     try:
-        yield tx
-        _async_tx.reset(token)  # type: ignore[arg-type]
-        token = None
-        await drive_async(tx.commit(), executor, tx.pin)
-        ok = True
+        yield scope.tx
+        await drive_async(scope.commit(), executor, scope.tx.pin)
+        scope.ok = True
     finally:
-        if token is not None:
-            _async_tx.reset(token)
-        await executor.release(tx.pin, broken=not ok)
+        await executor.release(scope.tx.pin, broken=scope.broken())

@@ -6,11 +6,11 @@ import operator
 import secrets
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from ..core import runner
 from ..core.base import op_sequence
-from ..core.calls import Call, Operation
+from ..core.calls import Call, Op, Operation
 from ..core.errors import DecodeError, TransactionConflict
 
 CAS_ATTEMPTS = 100
@@ -46,7 +46,7 @@ def check_first(obj: Any, peek: Call) -> Operation:
 
 
 def put_back(error: DecodeError, raw: bytes, call: Call, key: str, tx: bool = False
-             ) -> Operation:
+             ) -> Op[NoReturn]:
     """After a removing operation took an item it cannot decode: send ``call`` (one command or
     script putting ``raw`` back where it was, atomically) and raise ``error``.
 

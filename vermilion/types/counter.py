@@ -27,17 +27,20 @@ from __future__ import annotations
 import collections.abc
 import operator
 from collections import Counter
-from collections.abc import Generator, Iterator, Mapping
-from typing import Any
+from collections.abc import Awaitable, Generator, ItemsView, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Generic
+
+from typing_extensions import TypeVar
 
 from ..core.base import AsyncFace, RedisObject, SyncFace, op
-from ..core.calls import Call, Operation, run_script
+from ..core.calls import Call, Op, Operation, run_script
 from ..core.codec import Codec
 from ..core.errors import DecodeError
 from ..core.keys import aux_key
 from ..core.scripts import load_script
 from ._container import check_hashable, increment_of, tracked
 
+T = TypeVar("T", default=Any)
 _INIT = load_script("counter_init")
 _REPLACE = load_script("counter_replace")
 _APPLY = load_script("counter_apply")
@@ -87,7 +90,7 @@ def _flush_initial(other: Any) -> Operation:
         yield from pending
 
 
-class MultiSetBase(RedisObject):
+class MultiSetBase(RedisObject, Generic[T]):
     """Operations of :class:`MultiSet`, shared by the sync and asyncio faces."""
 
     type_name = "MultiSet"
@@ -198,7 +201,7 @@ class MultiSetBase(RedisObject):
 
     # -- reading -----------------------------------------------------------------------------
     @op
-    def getitem(self, elem: Any) -> Operation:
+    def getitem(self, elem: Any) -> Op[int]:
         """``counter[elem]`` (ZSCORE); 0 for missing elements, never KeyError; one round trip.
         The count remembers its element, so ``counter[elem] += n`` is an atomic increment (see
         :meth:`setitem`)."""
@@ -207,7 +210,7 @@ class MultiSetBase(RedisObject):
         return tracked(self, member, 0 if reply is None else self._count(reply))
 
     @op
-    def get(self, elem: Any, default: Any = None) -> Operation:
+    def get(self, elem: Any, default: Any = None) -> Op[Any]:
         """``counter.get(elem, default)`` (ZSCORE); one round trip.  An int result is tracked
         like :meth:`getitem`'s (``c[e] = c.get(e, 0) + 1`` is an atomic increment)."""
         member = self._enc_elem(elem)
@@ -215,12 +218,12 @@ class MultiSetBase(RedisObject):
         return tracked(self, member, default if reply is None else self._count(reply))
 
     @op
-    def len(self) -> Operation:
+    def len(self) -> Op[int]:
         """Number of distinct elements (ZCARD); one round trip."""
         return (yield Call(("ZCARD", self.key), (self.key,), readonly=True))
 
     @op
-    def contains(self, elem: Any) -> Operation:
+    def contains(self, elem: Any) -> Op[bool]:
         """``elem in counter`` (ZSCORE; true for zero counts too); one round trip."""
         reply = yield Call(("ZSCORE", self.key, self._enc_elem(elem)), (self.key,), readonly=True)
         return reply is not None
@@ -229,7 +232,7 @@ class MultiSetBase(RedisObject):
         return self._decoded(self._pairs((yield self._range())))
 
     @op
-    def most_common(self, n: int | None = None) -> Operation:
+    def most_common(self, n: int | None = None) -> Op[list[tuple[T, int]]]:
         """``[(elem, count), ...]`` by decreasing count, equal counts in insertion order (as
         ``Counter``); all elements if ``n`` is None.  One script (it reads only the elements
         counting at least as much as the ``n``-th), one round trip."""
@@ -244,29 +247,29 @@ class MultiSetBase(RedisObject):
         return self._decoded(self._pairs(reply))
 
     @op
-    def copy(self) -> Operation:
+    def copy(self) -> Op[collections.Counter[T]]:
         """A plain ``collections.Counter`` snapshot in insertion order; one script, one round
         trip."""
         return self._counter(self._pairs((yield self._range())))
 
     @op
-    def keys(self) -> Operation:
+    def keys(self) -> Op[list[T]]:
         """A list of the elements (snapshot, insertion order); one script, one round trip."""
         return [e for e, _ in (yield from self._items())]
 
     @op
-    def values(self) -> Operation:
+    def values(self) -> Op[list[int]]:
         """A list of the counts (snapshot, insertion order); one script, one round trip."""
         return [c for _, c in (yield from self._items())]
 
     @op
-    def items(self) -> Operation:
+    def items(self) -> Op[ItemsView[T, int]]:
         """A list of ``(elem, count)`` pairs (snapshot, insertion order); one script, one round
         trip."""
         return (yield from self._items())
 
     @op
-    def total(self) -> Operation:
+    def total(self) -> Op[int]:
         """Sum of the counts (``Counter.total``); one script, one round trip."""
         return self._count((yield run_script(_TOTAL, [self.key], readonly=True)))
 
@@ -302,7 +305,7 @@ class MultiSetBase(RedisObject):
 
     # -- writing -----------------------------------------------------------------------------
     @op
-    def setitem(self, elem: Any, count: int) -> Operation:
+    def setitem(self, elem: Any, count: int) -> Op[None]:
         """``counter[elem] = count`` (ZADD; a new element goes last in insertion order); one
         script, atomic.  Zero/negative counts are kept, as in ``Counter``.
 
@@ -320,13 +323,13 @@ class MultiSetBase(RedisObject):
         yield run_script(_SET, self._keys(), ["set", n, member])
 
     @op
-    def delitem(self, elem: Any) -> Operation:
+    def delitem(self, elem: Any) -> Op[None]:
         """``del counter[elem]`` (ZREM); missing elements are ignored, as in ``Counter``.  One
         script, atomic."""
         yield run_script(_POP, self._keys(), [self._enc_elem(elem)])
 
     @op
-    def incr(self, elem: Any, n: int = 1) -> Operation:
+    def incr(self, elem: Any, n: int = 1) -> Op[int]:
         """Add ``n`` to ``elem``'s count and return the new count (ZINCRBY; a new element goes
         last in insertion order); one script, atomic."""
         n = _check_count(n)
@@ -334,7 +337,7 @@ class MultiSetBase(RedisObject):
         return self._count(reply)
 
     @op
-    def pop(self, elem: Any, default: Any = _MISSING) -> Operation:
+    def pop(self, elem: Any, default: Any = _MISSING) -> Op[int]:
         """Remove ``elem`` and return its count; KeyError(elem) if absent and no default; one
         script, atomic.  A count that is not an integer (``inf``, stored by another client) is
         left in place and :class:`~vermilion.DecodeError` raised (the script checks it before
@@ -350,7 +353,7 @@ class MultiSetBase(RedisObject):
         return self._count(reply)
 
     @op
-    def clear(self) -> Operation:
+    def clear(self) -> Op[None]:
         """Remove every element (one DEL of both keys); one round trip, atomic."""
         keys = self._keys()
         yield Call(("DEL", *keys), keys)
@@ -370,7 +373,7 @@ class MultiSetBase(RedisObject):
         return None
 
     @op
-    def update(self, iterable: Any = None, /, **kwds: int) -> Operation:
+    def update(self, iterable: Any = None, /, **kwds: int) -> Op[None]:
         """Add counts from a mapping, or count the elements of an iterable (``Counter.update``).
 
         One script, atomic (ZINCRBY per element; ZUNIONSTORE for a MultiSet in the same slot;
@@ -379,33 +382,33 @@ class MultiSetBase(RedisObject):
         return (yield from self._apply("sum", False, iterable, 1, kwds))
 
     @op
-    def subtract(self, iterable: Any = None, /, **kwds: int) -> Operation:
+    def subtract(self, iterable: Any = None, /, **kwds: int) -> Op[None]:
         """Subtract counts (``Counter.subtract``; counts may go to zero or below).  One script,
         atomic (one more round trip to read a MultiSet in another slot)."""
         return (yield from self._apply("sum", False, iterable, -1, kwds))
 
     @op
-    def iadd(self, other: Any) -> Operation:
+    def iadd(self, other: Any) -> Op[None]:
         """``counter += other`` then drop non-positive counts; one script, atomic."""
         return (yield from self._apply("sum", True, other, 1, items=True))
 
     @op
-    def isub(self, other: Any) -> Operation:
+    def isub(self, other: Any) -> Op[None]:
         """``counter -= other`` then drop non-positive counts; one script, atomic."""
         return (yield from self._apply("sum", True, other, -1, items=True))
 
     @op
-    def ior(self, other: Any) -> Operation:
+    def ior(self, other: Any) -> Op[None]:
         """``counter |= other`` (maximum of counts, non-positive dropped); one script, atomic."""
         return (yield from self._apply("max", True, other, items=True))
 
     @op
-    def iand(self, other: Any) -> Operation:
+    def iand(self, other: Any) -> Op[None]:
         """``counter &= other`` (minimum of counts, non-positive dropped); one script, atomic."""
         return (yield from self._apply("min", True, other, items=True))
 
     @op
-    def set_value(self, counts: Any) -> Operation:
+    def set_value(self, counts: Any) -> Op[None]:
         """Replace every count atomically (one script); ``counts`` as for ``Counter(...)``."""
         yield run_script(_REPLACE, self._keys(), self._zadd_args(self._plain_counts(counts)))
 
@@ -413,7 +416,7 @@ class MultiSetBase(RedisObject):
 _COUNTERS = (Counter, MultiSetBase)
 
 
-class MultiSet(MultiSetBase, SyncFace):
+class MultiSet(MultiSetBase[T], SyncFace):
     """``collections.Counter`` stored in the Redis sorted set at ``key`` (element -> count).
 
     ``MultiSet("abracadabra", key="letters")``; ``initial`` (an iterable or a mapping, as for
@@ -426,9 +429,14 @@ class MultiSet(MultiSetBase, SyncFace):
 
     __hash__ = None  # type: ignore[assignment]
 
-    __getitem__ = MultiSetBase.getitem
-    __setitem__ = MultiSetBase.setitem
-    __delitem__ = MultiSetBase.delitem
+    if TYPE_CHECKING:
+        def __getitem__(self, elem: T) -> int: ...
+        def __setitem__(self, elem: T, count: int) -> None: ...
+        def __delitem__(self, elem: T) -> None: ...
+    else:
+        __getitem__ = MultiSetBase.getitem
+        __setitem__ = MultiSetBase.setitem
+        __delitem__ = MultiSetBase.delitem
     __len__ = MultiSetBase.len
     __contains__ = MultiSetBase.contains
 
@@ -549,12 +557,15 @@ class MultiSet(MultiSetBase, SyncFace):
 collections.abc.Mapping.register(MultiSet)
 
 
-class AsyncMultiSet(MultiSetBase, AsyncFace):
+class AsyncMultiSet(MultiSetBase[T], AsyncFace):
     """The asyncio face of :class:`MultiSet`: ``await c.incr(x)``, ``await c[x]``,
     ``await c.most_common(3)``, ``await c.len()``, ``async for elem in c``,
     ``async for elem in c.elements()``."""
 
-    __getitem__ = MultiSetBase.getitem
+    if TYPE_CHECKING:
+        def __getitem__(self, elem: T) -> Awaitable[int]: ...
+    else:
+        __getitem__ = MultiSetBase.getitem
 
     async def __aiter__(self) -> Any:
         async for e, _ in self._aiterate(self._chunk):

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import collections
 import sys
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Awaitable, Iterable, Iterator, MutableSequence
+from typing import TYPE_CHECKING, Any, Generic
+
+from typing_extensions import TypeVar
 
 from ..core.base import AsyncFace, RedisObject, SyncFace, op
-from ..core.calls import Call, Operation, run_script
+from ..core.calls import Call, Op, Operation, run_script
 from ..core.errors import DecodeError
 from ..core.scripts import load_script
 from ._container import (
@@ -31,6 +33,7 @@ from ._container import (
     tracked,
 )
 
+T = TypeVar("T", default=Any)
 _INIT = load_script("deque_init")
 _PUSH = load_script("deque_push")
 _REPLACE = load_script("deque_replace")
@@ -56,7 +59,7 @@ def _count(n: Any) -> int:
     raise TypeError(f"'{type(n).__name__}' object cannot be interpreted as an integer")
 
 
-class DequeBase(RedisObject):
+class DequeBase(RedisObject, Generic[T]):
     """Operations of :class:`Deque`, shared by the sync and asyncio faces."""
 
     type_name = "Deque"
@@ -125,23 +128,23 @@ class DequeBase(RedisObject):
         try:
             return self._dec(reply)
         except DecodeError as exc:
-            yield from put_back(exc, reply, Call((f"{side}PUSH", self.key, reply), (self.key,)),
-                                self.key, tx)
+            return (yield from put_back(
+                exc, reply, Call((f"{side}PUSH", self.key, reply), (self.key,)), self.key, tx))
 
     # -- reading -----------------------------------------------------------------------------
     @op
-    def get_maxlen(self) -> Operation:
+    def get_maxlen(self) -> Op[int | None]:
         """The stored maxlen (``None``: unbounded); one round trip."""
         reply = yield Call(("GET", self._mkey()), (self._mkey(),), readonly=True)
         return self._maxlen(reply)
 
     @op
-    def len(self) -> Operation:
+    def len(self) -> Op[int]:
         """Number of items (LLEN); one round trip."""
         return (yield Call(("LLEN", self.key), (self.key,), readonly=True))
 
     @op
-    def getitem(self, index: int) -> Operation:
+    def getitem(self, index: int) -> Op[T]:
         """``d[i]`` (LINDEX); IndexError / TypeError like ``deque``; one round trip.  An ``int``
         item comes back tracked, so ``d[i] += n`` stores an atomic increment (see
         :meth:`setitem`)."""
@@ -152,20 +155,20 @@ class DequeBase(RedisObject):
         return tracked(self, i, self._dec(reply))
 
     @op
-    def contains(self, value: Any) -> Operation:
+    def contains(self, value: Any) -> Op[bool]:
         """``value in d`` (LPOS); one round trip."""
         reply = yield Call(("LPOS", self.key, self._enc(value)), (self.key,), readonly=True)
         return reply is not None
 
     @op
-    def count(self, value: Any) -> Operation:
+    def count(self, value: Any) -> Op[int]:
         """Occurrences of ``value`` (LPOS ... COUNT 0); one round trip."""
         reply = yield Call(("LPOS", self.key, self._enc(value), "COUNT", 0), (self.key,),
                            readonly=True)
         return len(reply)
 
     @op
-    def index(self, value: Any, start: int = 0, stop: int = sys.maxsize) -> Operation:
+    def index(self, value: Any, start: int = 0, stop: int = sys.maxsize) -> Op[int]:
         """First position of ``value`` in ``[start:stop]``; ValueError if absent; one round trip."""
         start, stop = _index(start), _index(stop)
         reply = yield run_script(
@@ -177,7 +180,7 @@ class DequeBase(RedisObject):
         return reply
 
     @op
-    def copy(self) -> Operation:
+    def copy(self) -> Op[collections.deque[T]]:
         """A ``collections.deque`` snapshot with the same maxlen (LRANGE + GET pipelined); one
         round trip."""
         items, m = yield [self._range(), Call(("GET", self._mkey()), (self._mkey(),),
@@ -193,19 +196,19 @@ class DequeBase(RedisObject):
         return run_script(_PUSH, self.keys_owned, [side, *values])
 
     @op
-    def append(self, value: Any) -> Operation:
+    def append(self, value: T) -> Op[None]:
         """Add ``value`` on the right (discarding from the left beyond maxlen); one script,
         atomic."""
         yield self._push("R", [self._enc(value)])
 
     @op
-    def appendleft(self, value: Any) -> Operation:
+    def appendleft(self, value: T) -> Op[None]:
         """Add ``value`` on the left (discarding from the right beyond maxlen); one script,
         atomic."""
         yield self._push("L", [self._enc(value)])
 
     @op
-    def extend(self, values: Iterable[Any]) -> Operation:
+    def extend(self, values: Iterable[T]) -> Op[None]:
         """Append every value on the right; one script, atomic (plus reading ``values`` if it is
         itself a vermilion object)."""
         encoded = [self._enc(v) for v in values]
@@ -213,7 +216,7 @@ class DequeBase(RedisObject):
             yield self._push("R", encoded)
 
     @op
-    def extendleft(self, values: Iterable[Any]) -> Operation:
+    def extendleft(self, values: Iterable[T]) -> Op[None]:
         """Append every value on the left, one after the other (so their order is reversed, as
         with ``deque.extendleft``); one script, atomic."""
         encoded = [self._enc(v) for v in values]
@@ -221,7 +224,7 @@ class DequeBase(RedisObject):
             yield self._push("L", encoded)
 
     @op
-    def pop(self) -> Operation:
+    def pop(self) -> Op[T]:
         """Remove and return the rightmost item (RPOP); IndexError if empty; one round trip.
 
         An item that cannot be decoded is pushed back (one more round trip, atomic) and
@@ -230,7 +233,7 @@ class DequeBase(RedisObject):
         return (yield from self._pop("R"))
 
     @op
-    def popleft(self) -> Operation:
+    def popleft(self) -> Op[T]:
         """Remove and return the leftmost item (LPOP); IndexError if empty; one round trip.
 
         An item that cannot be decoded is pushed back (one more round trip, atomic) and
@@ -239,7 +242,7 @@ class DequeBase(RedisObject):
         return (yield from self._pop("L"))
 
     @op
-    def rotate(self, n: int = 1) -> Operation:
+    def rotate(self, n: int = 1) -> Op[None]:
         """Rotate ``n`` steps to the right (left if negative); one script, atomic, moving at most
         half the items."""
         n = _count(n)
@@ -247,31 +250,31 @@ class DequeBase(RedisObject):
             yield run_script(_ROTATE, [self.key], [n])
 
     @op
-    def clear(self) -> Operation:
+    def clear(self) -> Op[None]:
         """Remove every item (DEL of the list; maxlen is kept); one round trip."""
         yield Call(("DEL", self.key), (self.key,))
 
     @op
-    def remove(self, value: Any) -> Operation:
+    def remove(self, value: Any) -> Op[None]:
         """Remove the first occurrence (LREM 1); ValueError if absent; one round trip, atomic."""
         removed = yield Call(("LREM", self.key, 1, self._enc(value)), (self.key,))
         if not removed:
             raise ValueError(f"{value!r} is not in deque")
 
     @op
-    def insert(self, index: int, value: Any) -> Operation:
+    def insert(self, index: int, value: T) -> Op[None]:
         """Insert before ``index`` (clamped like ``deque.insert``); IndexError when the deque is
         at its maxlen; one script, atomic."""
         yield run_script(_INSERT, self.keys_owned,
                          [_count(index), self._enc(value), tombstone()])
 
     @op
-    def reverse(self) -> Operation:
+    def reverse(self) -> Op[None]:
         """Reverse in place; one script, atomic."""
         yield run_script(_REVERSE, [self.key])
 
     @op
-    def setitem(self, index: int, value: Any) -> Operation:
+    def setitem(self, index: int, value: Any) -> Op[None]:
         """``d[i] = value`` (LSET); IndexError / TypeError like ``deque``; one round trip.
         ``d[i] += n`` on an int item is one atomic increment, as for :meth:`List.setitem`."""
         i = _index(index)
@@ -288,12 +291,12 @@ class DequeBase(RedisObject):
             raise
 
     @op
-    def delitem(self, index: int) -> Operation:
+    def delitem(self, index: int) -> Op[None]:
         """``del d[i]``; IndexError like ``deque``; one script, atomic."""
         yield run_script(_DELITEM, [self.key], [_index(index), tombstone()])
 
     @op
-    def imul(self, n: int) -> Operation:
+    def imul(self, n: int) -> Op[None]:
         """``d *= n`` (keeping the last maxlen items); one script, atomic."""
         try:
             n = _count(n)
@@ -303,7 +306,7 @@ class DequeBase(RedisObject):
         yield run_script(_IMUL, self.keys_owned, [n])
 
     @op
-    def set_value(self, values: Iterable[Any]) -> Operation:
+    def set_value(self, values: Iterable[Any]) -> Op[None]:
         """Replace every item (keeping the last maxlen); one script, atomic."""
         encoded = [self._enc(v) for v in values]
         yield run_script(_REPLACE, self.keys_owned, encoded)
@@ -313,7 +316,7 @@ def _plain(other: Any) -> Any:
     return other.copy() if isinstance(other, Deque) else other
 
 
-class Deque(SnapshotComparisons, DequeBase, SyncFace):
+class Deque(SnapshotComparisons, DequeBase[T], SyncFace, MutableSequence[T]):
     """``collections.deque`` stored in the Redis list at ``key`` (``Deque(iterable, maxlen,
     key=...)``).
 
@@ -327,9 +330,15 @@ class Deque(SnapshotComparisons, DequeBase, SyncFace):
 
     __hash__ = None  # type: ignore[assignment]
 
-    __getitem__ = DequeBase.getitem
-    __setitem__ = DequeBase.setitem
-    __delitem__ = DequeBase.delitem
+    if TYPE_CHECKING:
+        # no slices, as collections.deque (typeshed overrides the same way)
+        def __getitem__(self, index: int) -> T: ...  # type: ignore[override]
+        def __setitem__(self, index: int, value: T) -> None: ...  # type: ignore[override]
+        def __delitem__(self, index: int) -> None: ...  # type: ignore[override]
+    else:
+        __getitem__ = DequeBase.getitem
+        __setitem__ = DequeBase.setitem
+        __delitem__ = DequeBase.delitem
     __len__ = DequeBase.len
     __contains__ = DequeBase.contains
 
@@ -394,12 +403,15 @@ class Deque(SnapshotComparisons, DequeBase, SyncFace):
         return f"Deque({list(d)!r}{extra}, key={self.key!r})"
 
 
-class AsyncDeque(DequeBase, AsyncFace):
+class AsyncDeque(DequeBase[T], AsyncFace):
     """The asyncio face of :class:`Deque`: ``await d.append(x)``, ``await d.popleft()``,
     ``await d.rotate(2)``, ``await d[0]``, ``await d.len()``, ``await d.get_maxlen()``,
     ``async for x in d``."""
 
-    __getitem__ = DequeBase.getitem
+    if TYPE_CHECKING:
+        def __getitem__(self, index: int) -> Awaitable[T]: ...
+    else:
+        __getitem__ = DequeBase.getitem
 
     def __aiter__(self) -> Any:
         return self._aiterate(self._chunk)

@@ -34,11 +34,23 @@ Differences from ``dict`` that come from living in Redis:
 from __future__ import annotations
 
 import collections
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from collections.abc import (
+    Awaitable,
+    Callable,
+    ItemsView,
+    Iterable,
+    Iterator,
+    KeysView,
+    Mapping,
+    MutableMapping,
+    ValuesView,
+)
+from typing import TYPE_CHECKING, Any, Generic
+
+from typing_extensions import TypeVar
 
 from ..core.base import AsyncFace, RedisObject, SyncFace, op
-from ..core.calls import Call, Operation, run_script
+from ..core.calls import Call, Op, Operation, run_script
 from ..core.codec import Codec
 from ..core.errors import DecodeError
 from ..core.scripts import load_script
@@ -52,6 +64,9 @@ from ._container import (
     scan_call,
     tracked,
 )
+
+K = TypeVar("K", default=Any)
+V = TypeVar("V", default=Any)
 
 _INIT = load_script("dict_init")
 _REPLACE = load_script("dict_replace")
@@ -84,20 +99,21 @@ def _plain_pairs(other: Any) -> list[tuple[Any, Any]]:
     return pairs
 
 
-class DictBase(RedisObject):
-    """Operations of :class:`Dict`, shared by the sync and asyncio faces."""
+class DictBase(RedisObject, Generic[K, V]):
+    """Operations of :class:`Dict`, shared by the sync and asyncio faces; generic in the key
+    and value types (``vm.Dict[str, int]``)."""
 
     type_name = "Dict"
 
     def __init__(
         self,
         /,
-        initial: Any = None,
+        initial: Mapping[K, V] | Iterable[tuple[K, V]] | None = None,
         *,
         key: str | bytes | None = None,
         client: Any = None,
         codec: Codec | None = None,
-        **kwargs: Any,
+        **kwargs: V,
     ):
         """``initial`` (a mapping or pairs) and keyword items as for ``dict(initial, **kwargs)``
         (items named ``key``, ``client`` or ``codec`` must go in ``initial``)."""
@@ -149,7 +165,7 @@ class DictBase(RedisObject):
 
     # -- reading -----------------------------------------------------------------------------
     @op
-    def getitem(self, key: Any) -> Operation:
+    def getitem(self, key: K) -> Op[V]:
         """``d[key]`` (HGET); KeyError(key) if absent; one round trip.
 
         An ``int`` value comes back as a :class:`~vermilion.types._container.TrackedInt`, so
@@ -162,7 +178,7 @@ class DictBase(RedisObject):
         return tracked(self, field, self._dec(reply))
 
     @op
-    def get(self, key: Any, default: Any = None) -> Operation:
+    def get(self, key: Any, default: Any = None) -> Op[Any]:
         """``d.get(key, default)`` (HGET); one round trip.  An ``int`` (the value, or the
         default) is tracked, so ``d[key] = d.get(key, 0) + 1`` is an atomic increment."""
         field = self._field(key)
@@ -170,23 +186,23 @@ class DictBase(RedisObject):
         return tracked(self, field, default if reply is None else self._dec(reply))
 
     @op
-    def contains(self, key: Any) -> Operation:
+    def contains(self, key: Any) -> Op[bool]:
         """``key in d`` (HEXISTS); one round trip."""
         reply = yield Call(("HEXISTS", self.key, self._field(key)), (self.key,), readonly=True)
         return bool(reply)
 
     @op
-    def len(self) -> Operation:
+    def len(self) -> Op[int]:
         """Number of items (HLEN); one round trip."""
         return (yield Call(("HLEN", self.key), (self.key,), readonly=True))
 
     @op
-    def copy(self) -> Operation:
+    def copy(self) -> Op[dict[K, V]]:
         """A plain ``dict`` snapshot (HGETALL); one round trip."""
         return self._decode_pairs((yield self._hgetall()))
 
     @op
-    def keys(self) -> Operation:
+    def keys(self) -> Op[KeysView[K]]:
         """A ``dict_keys`` view of a snapshot of the keys (HKEYS); one round trip.
 
         The view is set-like (``d.keys() == {"a"}``, ``&``, ``|``) but does not follow later
@@ -200,13 +216,13 @@ class DictBase(RedisObject):
             raise self._unhashable_error(keys, "dict key") from None
 
     @op
-    def values(self) -> Operation:
+    def values(self) -> Op[ValuesView[V]]:
         """A ``dict_values`` view of a snapshot of the values (HVALS); one round trip."""
         vals = yield Call(("HVALS", self.key), (self.key,), readonly=True)
         return dict(enumerate(self._dec_all(vals))).values()
 
     @op
-    def items(self) -> Operation:
+    def items(self) -> Op[ItemsView[K, V]]:
         """A ``dict_items`` view of a snapshot of the items (HGETALL); one round trip."""
         return self._decode_pairs((yield self._hgetall())).items()
 
@@ -235,7 +251,7 @@ class DictBase(RedisObject):
 
     # -- writing -----------------------------------------------------------------------------
     @op
-    def setitem(self, key: Any, value: Any) -> Operation:
+    def setitem(self, key: K, value: V) -> Op[None]:
         """``d[key] = value`` (HSET); one round trip, atomic.
 
         When ``value`` is an int read from this very key (``d[key]``, ``d.get(key, 0)``,
@@ -248,19 +264,19 @@ class DictBase(RedisObject):
         field = self._field(key)
         delta = increment_of(self, field, value)
         if delta is not None:
-            yield run_script(_INCR, [self.key], [field, delta, self._enc(int(value))])
+            yield run_script(_INCR, [self.key], [field, delta, self._enc(int(value))])  # type: ignore[call-overload]
             return None
         yield Call(("HSET", self.key, field, self._enc(value)), (self.key,))
 
     @op
-    def delitem(self, key: Any) -> Operation:
+    def delitem(self, key: Any) -> Op[None]:
         """``del d[key]`` (HDEL); KeyError(key) if absent; one round trip, atomic."""
         removed = yield Call(("HDEL", self.key, self._field(key)), (self.key,))
         if not removed:
             raise KeyError(key)
 
     @op
-    def setdefault(self, key: Any, default: Any = None) -> Operation:
+    def setdefault(self, key: Any, default: Any = None) -> Op[Any]:
         """``d.setdefault(key, default)``: store ``default`` if ``key`` is absent and return the
         stored value; one script (HSETNX + HGET), one round trip, atomic."""
         field = self._field(key)
@@ -268,7 +284,7 @@ class DictBase(RedisObject):
         return tracked(self, field, self._dec(reply))
 
     @op
-    def pop(self, key: Any, *default: Any) -> Operation:
+    def pop(self, key: Any, *default: Any) -> Op[Any]:
         """``d.pop(key[, default])``: remove ``key`` and return its value, else ``default``, else
         KeyError(key); one script (HGET + HDEL), one round trip, atomic.
 
@@ -290,14 +306,14 @@ class DictBase(RedisObject):
         try:
             return self._dec(reply)
         except DecodeError as exc:
-            yield from put_back(exc, reply, self._restore(field, reply), self.key, tx)
+            return (yield from put_back(exc, reply, self._restore(field, reply), self.key, tx))
 
     def _restore(self, field: bytes, raw: bytes) -> Call:
         """Put back a removed item (HSETNX: a value written meanwhile by another client wins)."""
         return Call(("HSETNX", self.key, field, raw), (self.key,))
 
     @op
-    def popitem(self) -> Operation:
+    def popitem(self) -> Op[tuple[K, V]]:
         """Remove and return the last ``(key, value)`` item, like ``dict.popitem`` (LIFO),
         while the hash is small enough for Redis to keep it in insertion order (a listpack: up
         to ``hash-max-listpack-entries`` fields, 512 by default, of values up to 64 bytes);
@@ -321,10 +337,10 @@ class DictBase(RedisObject):
         try:
             return self._dec(field), self._dec(value)
         except DecodeError as exc:
-            yield from put_back(exc, value, self._restore(field, value), self.key, tx)
+            return (yield from put_back(exc, value, self._restore(field, value), self.key, tx))
 
     @op
-    def update(self, *args: Any, **kwargs: Any) -> Operation:
+    def update(self, *args: Any, **kwargs: Any) -> Op[None]:
         """``d.update(mapping_or_pairs, **kwargs)`` with one HSET: one round trip, atomic.
 
         A vermilion Dict argument is read first (one more round trip).
@@ -337,12 +353,12 @@ class DictBase(RedisObject):
             yield Call(("HSET", self.key, *flat), (self.key,))
 
     @op
-    def clear(self) -> Operation:
+    def clear(self) -> Op[None]:
         """Remove every item (DEL); one round trip, atomic."""
         yield Call(("DEL", self.key), (self.key,))
 
     @op
-    def set_value(self, *args: Any, **kwargs: Any) -> Operation:
+    def set_value(self, *args: Any, **kwargs: Any) -> Op[None]:
         """Replace the whole content with a mapping or pairs (like ``dict(...)``); one script,
         one round trip, atomic (a vermilion Dict argument is read first: one more)."""
         encoded = yield from self._collect(args, kwargs, "Dict")
@@ -376,7 +392,7 @@ class DictBase(RedisObject):
         return obj
 
 
-class DefaultDictBase(DictBase):
+class DefaultDictBase(DictBase[K, V]):
     """Operations of :class:`DefaultDict`: :class:`DictBase` plus the missing-key factory."""
 
     type_name = "DefaultDict"
@@ -398,7 +414,7 @@ class DefaultDictBase(DictBase):
         super().__init__(initial, key=key, client=client, codec=codec, **kwargs)
 
     @op
-    def getitem(self, key: Any) -> Operation:
+    def getitem(self, key: K) -> Op[V]:
         """``d[key]``: one round trip (HGET) when ``key`` exists.  When it does not and
         ``default_factory`` is set, ``default_factory()`` is called once and stored with HSETNX
         (one more round trip, atomic): if another client stored a value first, that value is
@@ -415,7 +431,7 @@ class DefaultDictBase(DictBase):
         return tracked(self, field, self._dec(reply))
 
     @op
-    def copy(self) -> Operation:
+    def copy(self) -> Op[dict[K, V]]:
         """A ``collections.defaultdict`` snapshot with the same factory (HGETALL); one round
         trip."""
         return collections.defaultdict(self.default_factory,
@@ -429,7 +445,7 @@ _OWN_SETITEMS: tuple[Any, ...] = (None, DictBase.setitem)  # the faces' own __se
 # -- sync faces ----------------------------------------------------------------------------------
 
 
-class Dict(DictBase, SyncFace):
+class Dict(DictBase[K, V], SyncFace, MutableMapping[K, V]):
     """Python's ``dict`` stored in the Redis hash at ``key``.
 
     ``Dict({"name": "Ada"}, key="user:1")`` is the Redis hash ``user:1``.  ``initial`` (a mapping
@@ -441,16 +457,23 @@ class Dict(DictBase, SyncFace):
 
     __hash__ = None  # type: ignore[assignment]
 
-    __getitem__ = DictBase.getitem
-    __setitem__ = DictBase.setitem
-    __delitem__ = DictBase.delitem
-    __len__ = DictBase.len
-    __contains__ = DictBase.contains
+    if TYPE_CHECKING:
+        def __getitem__(self, key: K) -> V: ...
+        def __setitem__(self, key: K, value: V) -> None: ...
+        def __delitem__(self, key: K) -> None: ...
+        def __len__(self) -> int: ...
+        def __contains__(self, key: object) -> bool: ...
+    else:
+        __getitem__ = DictBase.getitem
+        __setitem__ = DictBase.setitem
+        __delitem__ = DictBase.delitem
+        __len__ = DictBase.len
+        __contains__ = DictBase.contains
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[K]:
         return self._iterate(self._scan(False))
 
-    def iter_items(self) -> Iterator[tuple[Any, Any]]:
+    def iter_items(self) -> Iterator[tuple[K, V]]:
         """Iterate ``(key, value)`` pairs in HSCAN chunks (not a snapshot; no repeats)."""
         return self._iterate(self._scan(True))
 
@@ -461,9 +484,9 @@ class Dict(DictBase, SyncFace):
         return bool(self.len())
 
     @property
-    def value(self) -> dict[Any, Any]:
+    def value(self) -> dict[K, V]:
         """The content as a plain dict (one round trip); assigning replaces it atomically."""
-        return self.copy()  # type: ignore[no-any-return]
+        return self.copy()
 
     @value.setter
     def value(self, content: Any) -> None:
@@ -513,7 +536,7 @@ class Dict(DictBase, SyncFace):
         return recursive_repr(self, lambda: repr(self._snapshot()), "{...}")
 
 
-class DefaultDict(DefaultDictBase, Dict):
+class DefaultDict(DefaultDictBase[K, V], Dict[K, V]):
     """``collections.defaultdict`` stored in the Redis hash at ``key``.
 
     ``DefaultDict(list, key="groups")``: ``default_factory`` is a client-side callable (it is not
@@ -523,7 +546,8 @@ class DefaultDict(DefaultDictBase, Dict):
     Everything else is :class:`Dict`; ``copy()`` and ``|`` return a ``collections.defaultdict``.
     """
 
-    __getitem__ = DefaultDictBase.getitem
+    if not TYPE_CHECKING:
+        __getitem__ = DefaultDictBase.getitem
 
     def __repr__(self) -> str:
         """``defaultdict``'s form with the key added:
@@ -538,11 +562,14 @@ class DefaultDict(DefaultDictBase, Dict):
 # -- asyncio faces -------------------------------------------------------------------------------
 
 
-class AsyncDict(DictBase, AsyncFace):
+class AsyncDict(DictBase[K, V], AsyncFace):
     """The asyncio face of :class:`Dict`: ``await d[k]``, ``await d.setitem(k, v)``,
     ``await d.len()``, ``await d.contains(k)``, ``async for k in d``."""
 
-    __getitem__ = DictBase.getitem
+    if TYPE_CHECKING:
+        def __getitem__(self, key: K) -> Awaitable[V]: ...
+    else:
+        __getitem__ = DictBase.getitem
 
     def __aiter__(self) -> Any:
         return self._aiterate(self._scan(False))
@@ -552,7 +579,9 @@ class AsyncDict(DictBase, AsyncFace):
         return self._aiterate(self._scan(True))
 
 
-class AsyncDefaultDict(DefaultDictBase, AsyncDict):
+class AsyncDefaultDict(DefaultDictBase[K, V], AsyncDict[K, V]):
     """The asyncio face of :class:`DefaultDict`."""
 
-    __getitem__ = DefaultDictBase.getitem
+    if not TYPE_CHECKING:
+        __getitem__ = DefaultDictBase.getitem
+

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Awaitable, Iterable, Iterator, MutableSequence
+from typing import TYPE_CHECKING, Any, Generic, overload
+
+from typing_extensions import TypeVar
 
 from ..core.base import AsyncFace, RedisObject, SyncFace, op
-from ..core.calls import Call, Operation, run_script
-from ..core.codec import JsonCodec
+from ..core.calls import Call, Op, Operation, run_script
+from ..core.codec import Codec, JsonCodec
 from ..core.errors import DecodeError
 from ..core.scripts import load_script
 from ._container import (
@@ -47,6 +49,8 @@ _CAS_REPLACE = load_script("list_cas_replace")
 _SORT = load_script("list_sort")
 _INCR = load_script("list_incr")
 
+T = TypeVar("T", default=Any)
+
 SORT_ATTEMPTS = 5
 """Attempts of a sort without ``key`` whose write-back meets a concurrent change."""
 
@@ -55,8 +59,13 @@ def content_hash(items: list[bytes]) -> str:
     return hashlib.sha1(b"".join(b"%d:%s" % (len(x), x) for x in items)).hexdigest()
 
 
-class ListBase(RedisObject):
-    """Operations of :class:`List`, shared by the sync and asyncio faces."""
+class ListBase(RedisObject, Generic[T]):
+    """Operations of :class:`List`, shared by the sync and asyncio faces; generic in the item
+    type (``vm.List[int]``, ``vm.aio.List[str]``)."""
+
+    if TYPE_CHECKING:
+        def __init__(self, initial: Iterable[T] | None = None, *, key: str | bytes | None = None,
+                     client: Any = None, codec: Codec | None = None) -> None: ...
 
     type_name = "List"
 
@@ -70,7 +79,7 @@ class ListBase(RedisObject):
 
     # -- reading -----------------------------------------------------------------------------
     @op
-    def getitem(self, index: int | slice) -> Operation:
+    def getitem(self, index: int | slice) -> Op[Any]:
         """``list[index]`` (LINDEX) or ``list[start:stop:step]`` (one script); one round trip.
 
         Raises IndexError / TypeError like ``list``; a slice returns a plain ``list``.  An
@@ -87,18 +96,18 @@ class ListBase(RedisObject):
         return tracked(self, i, self._dec(reply))
 
     @op
-    def len(self) -> Operation:
+    def len(self) -> Op[int]:
         """Number of items (LLEN); one round trip."""
         return (yield Call(("LLEN", self.key), (self.key,), readonly=True))
 
     @op
-    def contains(self, value: Any) -> Operation:
+    def contains(self, value: Any) -> Op[bool]:
         """``value in list`` (LPOS); one round trip."""
         reply = yield Call(("LPOS", self.key, self._enc(value)), (self.key,), readonly=True)
         return reply is not None
 
     @op
-    def index(self, value: Any, start: int = 0, stop: int = sys.maxsize) -> Operation:
+    def index(self, value: Any, start: int = 0, stop: int = sys.maxsize) -> Op[int]:
         """First position of ``value`` in ``[start:stop]``; ValueError if absent; one round trip."""
         if start == 0 and stop == sys.maxsize:
             reply = yield Call(("LPOS", self.key, self._enc(value)), (self.key,), readonly=True)
@@ -114,14 +123,14 @@ class ListBase(RedisObject):
         return reply
 
     @op
-    def count(self, value: Any) -> Operation:
+    def count(self, value: Any) -> Op[int]:
         """Occurrences of ``value`` (LPOS ... COUNT 0); one round trip."""
         reply = yield Call(("LPOS", self.key, self._enc(value), "COUNT", 0), (self.key,),
                            readonly=True)
         return len(reply)
 
     @op
-    def copy(self) -> Operation:
+    def copy(self) -> Op[list[T]]:
         """A plain ``list`` snapshot of the items (LRANGE 0 -1); one round trip."""
         return self._dec_all((yield self._range()))
 
@@ -131,12 +140,12 @@ class ListBase(RedisObject):
 
     # -- writing -----------------------------------------------------------------------------
     @op
-    def append(self, value: Any) -> Operation:
+    def append(self, value: T) -> Op[None]:
         """Add ``value`` at the end (RPUSH); one round trip, atomic."""
         yield Call(("RPUSH", self.key, self._enc(value)), (self.key,))
 
     @op
-    def extend(self, values: Iterable[Any]) -> Operation:
+    def extend(self, values: Iterable[T]) -> Op[None]:
         """Add every value at the end with one RPUSH; one round trip (plus reading ``values`` if
         it is itself a vermilion object), atomic."""
         encoded = self._enc_all(values)
@@ -144,12 +153,12 @@ class ListBase(RedisObject):
             yield Call(("RPUSH", self.key, *encoded), (self.key,))
 
     @op
-    def insert(self, index: int, value: Any) -> Operation:
+    def insert(self, index: int, value: T) -> Op[None]:
         """Insert before ``index`` (clamped like ``list.insert``); one script, atomic."""
         yield run_script(_INSERT, [self.key], [as_index(index), self._enc(value), tombstone()])
 
     @op
-    def pop(self, index: int = -1) -> Operation:
+    def pop(self, index: int = -1) -> Op[T]:
         """Remove and return the item at ``index`` (IndexError like ``list.pop``); one round trip,
         atomic (RPOP / LPOP, or one script).
 
@@ -172,7 +181,7 @@ class ListBase(RedisObject):
         try:
             return self._dec(reply)
         except DecodeError as exc:
-            yield from put_back(exc, reply, self._reinsert(index, reply), self.key, tx)
+            return (yield from put_back(exc, reply, self._reinsert(index, reply), self.key, tx))
 
     def _reinsert(self, index: int, raw: bytes) -> Call:
         """The call putting ``raw``, just popped from ``index``, back at that position."""
@@ -185,24 +194,24 @@ class ListBase(RedisObject):
                                                 tombstone()])
 
     @op
-    def remove(self, value: Any) -> Operation:
+    def remove(self, value: Any) -> Op[None]:
         """Remove the first occurrence (LREM 1); ValueError if absent; one round trip, atomic."""
         removed = yield Call(("LREM", self.key, 1, self._enc(value)), (self.key,))
         if not removed:
             raise ValueError("list.remove(x): x not in list")
 
     @op
-    def clear(self) -> Operation:
+    def clear(self) -> Op[None]:
         """Remove every item (DEL); one round trip."""
         yield Call(("DEL", self.key), (self.key,))
 
     @op
-    def reverse(self) -> Operation:
+    def reverse(self) -> Op[None]:
         """Reverse in place; one script, atomic."""
         yield run_script(_REVERSE, [self.key])
 
     @op(tx=False)
-    def sort(self, *, key: Any = None, reverse: bool = False) -> Operation:
+    def sort(self, *, key: Any = None, reverse: bool = False) -> Op[None]:
         """Sort in place with Python's ordering (``key`` and ``reverse`` as ``list.sort``), atomic.
 
         Without ``key``, a list of only numbers (|n| <= 2**53) or only strings sorts inside Redis
@@ -228,7 +237,7 @@ class ListBase(RedisObject):
         raise ValueError("list modified during sort")
 
     @op
-    def setitem(self, index: int | slice, value: Any) -> Operation:
+    def setitem(self, index: int | slice, value: Any) -> Op[None]:
         """``list[index] = value`` (LSET) or slice assignment (one script); atomic.
 
         Raises IndexError, TypeError and ValueError (extended slice size mismatch) like ``list``.
@@ -257,7 +266,7 @@ class ListBase(RedisObject):
             raise
 
     @op
-    def delitem(self, index: int | slice) -> Operation:
+    def delitem(self, index: int | slice) -> Op[None]:
         """``del list[index]`` or ``del list[start:stop:step]``; one script, atomic."""
         if isinstance(index, slice):
             args: list[Any] = [tombstone(), "s", *slice_args(index)]
@@ -266,12 +275,12 @@ class ListBase(RedisObject):
         yield run_script(_DELITEM, [self.key], args)
 
     @op
-    def imul(self, n: int) -> Operation:
+    def imul(self, n: int) -> Op[None]:
         """``list *= n``; one script, atomic."""
         yield run_script(_IMUL, [self.key], [as_index(n)])
 
     @op
-    def set_value(self, values: Iterable[Any]) -> Operation:
+    def set_value(self, values: Iterable[T]) -> Op[None]:
         """Replace the whole content atomically (one script)."""
         encoded = self._enc_all(values)
         yield run_script(_REPLACE, [self.key], encoded)
@@ -284,7 +293,7 @@ def _plain(other: Any) -> Any:
     return other
 
 
-class List(SnapshotComparisons, ListBase, SyncFace):
+class List(SnapshotComparisons, ListBase[T], SyncFace, MutableSequence[T]):
     """Python's ``list`` stored in the Redis list at ``key``.
 
     ``List(["a", "b"], key="tasks")`` is the Redis list ``tasks`` (``LRANGE tasks 0 -1`` shows
@@ -294,50 +303,62 @@ class List(SnapshotComparisons, ListBase, SyncFace):
     items cost one round trip; it is not a snapshot if others write concurrently.
     """
 
-    __getitem__ = ListBase.getitem
-    __setitem__ = ListBase.setitem
+    if TYPE_CHECKING:
+        @overload
+        def __getitem__(self, index: int) -> T: ...
+        @overload
+        def __getitem__(self, index: slice) -> list[T]: ...
+        def __getitem__(self, index: int | slice) -> T | list[T]: ...
+        @overload
+        def __setitem__(self, index: int, value: T) -> None: ...
+        @overload
+        def __setitem__(self, index: slice, value: Iterable[T]) -> None: ...
+        def __setitem__(self, index: int | slice, value: Any) -> None: ...
+    else:
+        __getitem__ = ListBase.getitem
+        __setitem__ = ListBase.setitem
     __delitem__ = ListBase.delitem
     __len__ = ListBase.len
     __contains__ = ListBase.contains
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[T]:
         return self._iterate(self._chunk)
 
-    def __reversed__(self) -> Iterator[Any]:
+    def __reversed__(self) -> Iterator[T]:
         return reversed(self.copy())
 
     def __bool__(self) -> bool:
         return bool(self.exists())
 
     @property
-    def value(self) -> list[Any]:
+    def value(self) -> list[T]:
         """The items as a plain list (one round trip); assigning replaces them atomically."""
-        return self.copy()  # type: ignore[no-any-return]
+        return self.copy()
 
     @value.setter
-    def value(self, values: Iterable[Any]) -> None:
+    def value(self, values: Iterable[T]) -> None:
         self.set_value(values)
 
-    def __iadd__(self, values: Iterable[Any]) -> List:  # type: ignore[misc]
+    def __iadd__(self, values: Iterable[T]) -> List[T]:  # type: ignore[misc]
         self.extend(values)
         return self
 
-    def __imul__(self, n: int) -> List:
+    def __imul__(self, n: int) -> List[T]:
         self.imul(n)
         return self
 
     def __add__(self, other: Any) -> list[Any]:
         if not isinstance(other, (list, List)):
             return NotImplemented
-        return self.copy() + _plain(other)  # type: ignore[no-any-return]
+        return self.copy() + _plain(other)
 
     def __radd__(self, other: Any) -> list[Any]:
         if not isinstance(other, list):
             return NotImplemented
-        return other + self.copy()  # type: ignore[no-any-return]
+        return other + self.copy()
 
-    def __mul__(self, n: int) -> list[Any]:
-        return self.copy() * n  # type: ignore[no-any-return]
+    def __mul__(self, n: int) -> list[T]:
+        return self.copy() * n
 
     __rmul__ = __mul__
 
@@ -346,8 +367,8 @@ class List(SnapshotComparisons, ListBase, SyncFace):
             return self.copy(), _plain(other)
         return None
 
-    def __copy__(self) -> list[Any]:
-        return self.copy()  # type: ignore[no-any-return]
+    def __copy__(self) -> list[T]:
+        return self.copy()
 
     def __repr__(self) -> str:
         """``list``'s repr of the items, ``[1, 2]`` (one round trip); a List holding a
@@ -356,11 +377,19 @@ class List(SnapshotComparisons, ListBase, SyncFace):
         return recursive_repr(self, lambda: repr(self.copy()), "[...]")
 
 
-class AsyncList(ListBase, AsyncFace):
+class AsyncList(ListBase[T], AsyncFace):
     """The asyncio face of :class:`List`: ``await l.append(x)``, ``await l[0]``,
     ``await l.len()``, ``async for x in l``."""
 
-    __getitem__ = ListBase.getitem
+    if TYPE_CHECKING:
+        @overload
+        def __getitem__(self, index: int) -> Awaitable[T]: ...
+        @overload
+        def __getitem__(self, index: slice) -> Awaitable[list[T]]: ...
+        def __getitem__(self, index: int | slice) -> Awaitable[Any]: ...
+    else:
+        __getitem__ = ListBase.getitem
 
     def __aiter__(self) -> Any:
         return self._aiterate(self._chunk)
+

@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 from redis.exceptions import ResponseError
 
 from ..core.base import AsyncFace, RedisObject, SyncFace, op
-from ..core.calls import Call, Operation, run_script
+from ..core.calls import Call, Op, Operation, run_script
 from ..core.errors import DecodeError
 from ..core.scripts import load_script
 from ._container import CAS_ATTEMPTS, cas_exhausted
@@ -87,12 +87,12 @@ class NumberBase(RedisObject):
 
     # -- operations --------------------------------------------------------------------------
     @op
-    def get(self) -> Operation:
+    def get(self) -> Op[Any]:
         """The value (GET; ``0`` / ``0.0`` if the key is missing); one round trip."""
         return self._parse((yield Call(("GET", self.key), (self.key,), readonly=True)))
 
     @op
-    def set(self, value: Any) -> Operation:
+    def set(self, value: Any) -> Op[None]:
         """Replace the value (one script: SET, refusing a key of another Redis type); atomic."""
         yield run_script(_SET, [self.key], [self._format(self._coerce(value)), ""])
 
@@ -112,7 +112,7 @@ class NumberBase(RedisObject):
         raise cas_exhausted(self, name)
 
     @op
-    def apply(self, name: str, other: Any) -> Operation:
+    def apply(self, name: str, other: Any) -> Op[Any]:
         """In-place ``value <name>= other`` (``name`` as in :mod:`operator`: ``"mul"``,
         ``"floordiv"``...); returns the new value.  One script when it can compute exactly in
         Redis, else one more round trip (compare-and-set); atomic either way."""
@@ -176,7 +176,7 @@ class IntBase(NumberBase):
         return b
 
     @op
-    def incr(self, amount: Any = 1) -> Operation:
+    def incr(self, amount: Any = 1) -> Op[int]:
         """Add ``amount`` and return the new value: one INCRBY, atomic.  Outside Redis' 64-bit
         range it reads and compare-and-sets (two or three round trips, still atomic, exact)."""
         n = self._operand("add", amount)

@@ -18,14 +18,17 @@ from __future__ import annotations
 
 import collections.abc
 from collections.abc import Generator, Iterable, Iterator
-from typing import Any
+from typing import Any, Generic, cast
+
+from typing_extensions import TypeVar
 
 from ..core.base import AsyncFace, RedisObject, SyncFace, op
-from ..core.calls import Call, Operation, run_script
+from ..core.calls import Call, Op, Operation, run_script
 from ..core.errors import DecodeError
 from ..core.scripts import load_script
 from ._container import check_hashable, in_transaction, put_back, scan_call
 
+T = TypeVar("T", default=Any)
 _INIT = load_script("set_init")
 _REPLACE = load_script("set_replace")
 _STORE = load_script("set_store")
@@ -43,7 +46,7 @@ def _flush_pending(other: Any) -> Operation:
         yield from pending
 
 
-class SetBase(RedisObject):
+class SetBase(RedisObject, Generic[T]):
     """Operations of :class:`Set`, shared by the sync and asyncio faces."""
 
     type_name = "Set"
@@ -111,12 +114,12 @@ class SetBase(RedisObject):
 
     # -- reading -----------------------------------------------------------------------------
     @op
-    def len(self) -> Operation:
+    def len(self) -> Op[int]:
         """Number of members (SCARD); one round trip."""
         return (yield Call(("SCARD", self.key), (self.key,), readonly=True))
 
     @op
-    def contains(self, member: Any) -> Operation:
+    def contains(self, member: Any) -> Op[bool]:
         """``member in set`` (SISMEMBER); one round trip.  TypeError for unhashable members; a
         set argument is looked up as a frozenset, as ``set`` does (a vermilion Set argument is
         read first: one more round trip)."""
@@ -124,7 +127,7 @@ class SetBase(RedisObject):
         return bool((yield Call(("SISMEMBER", self.key, enc), (self.key,), readonly=True)))
 
     @op
-    def copy(self) -> Operation:
+    def copy(self) -> Op[set[T]]:
         """A plain ``set`` snapshot of the members (SMEMBERS); one round trip."""
         raw = yield Call(("SMEMBERS", self.key), (self.key,), readonly=True)
         return self._decoded_set(raw)
@@ -140,7 +143,7 @@ class SetBase(RedisObject):
         return self._dec_all(fresh), None if done else (nxt, seen)
 
     @op
-    def union(self, *others: Iterable[Any]) -> Operation:
+    def union(self, *others: Iterable[Any]) -> Op[set[Any]]:
         """``set.union``: a plain ``set``; one round trip (SUNION), plus one per Set in another
         Cluster slot."""
         keys, groups = yield from self._operands(others)
@@ -151,7 +154,7 @@ class SetBase(RedisObject):
         return self._decoded_set(out)
 
     @op
-    def intersection(self, *others: Iterable[Any]) -> Operation:
+    def intersection(self, *others: Iterable[Any]) -> Op[set[T]]:
         """``set.intersection``: a plain ``set``; one round trip (SINTER, or SMISMEMBER of the
         candidates when only plain iterables are given), plus one per Set in another slot."""
         keys, groups = yield from self._operands(others)
@@ -171,7 +174,7 @@ class SetBase(RedisObject):
         return self._decoded_set(m for m, f in zip(cand, flags) if f)
 
     @op
-    def difference(self, *others: Iterable[Any]) -> Operation:
+    def difference(self, *others: Iterable[Any]) -> Op[set[T]]:
         """``set.difference``: a plain ``set``; one round trip (SDIFF), plus one per Set in
         another slot."""
         keys, groups = yield from self._operands(others)
@@ -182,7 +185,7 @@ class SetBase(RedisObject):
         return self._decoded_set(out)
 
     @op
-    def symmetric_difference(self, other: Iterable[Any]) -> Operation:
+    def symmetric_difference(self, other: Iterable[Any]) -> Op[set[Any]]:
         """``set.symmetric_difference``: a plain ``set``; one round trip (two SMEMBERS
         pipelined), plus one if ``other`` is a Set in another slot."""
         keys, groups = yield from self._operands((other,))
@@ -214,45 +217,45 @@ class SetBase(RedisObject):
         return (yield from self._rel(other))
 
     @op
-    def isdisjoint(self, other: Iterable[Any]) -> Operation:
+    def isdisjoint(self, other: Iterable[Any]) -> Op[bool]:
         """``set.isdisjoint``; one round trip (plus one for a Set in another slot)."""
         _, _, common = yield from self._rel(other)
         return common == 0
 
     @op
-    def issubset(self, other: Iterable[Any]) -> Operation:
+    def issubset(self, other: Iterable[Any]) -> Op[bool]:
         """``set.issubset`` (``<=``); one round trip (plus one for a Set in another slot)."""
         mine, _, common = yield from self._rel(other)
         return common == mine
 
     @op
-    def issuperset(self, other: Iterable[Any]) -> Operation:
+    def issuperset(self, other: Iterable[Any]) -> Op[bool]:
         """``set.issuperset`` (``>=``); one round trip (plus one for a Set in another slot)."""
         _, theirs, common = yield from self._rel(other)
         return common == theirs
 
     @op
-    def equals(self, other: Iterable[Any]) -> Operation:
+    def equals(self, other: Iterable[Any]) -> Op[bool]:
         """``set == set(other)``; one round trip (plus one for a Set in another slot)."""
         mine, theirs, common = yield from self._rel(other)
         return mine == theirs == common
 
     # -- writing -----------------------------------------------------------------------------
     @op
-    def add(self, member: Any) -> Operation:
+    def add(self, member: T) -> Op[None]:
         """Add ``member`` (SADD); one round trip, atomic.  TypeError for unhashable members."""
         check_hashable(member)
         yield Call(("SADD", self.key, self._enc(member)), (self.key,))
 
     @op
-    def discard(self, member: Any) -> Operation:
+    def discard(self, member: Any) -> Op[None]:
         """Remove ``member`` if present (SREM); one round trip, atomic.  A set argument is
         looked up as a frozenset (a vermilion Set is read first: one more round trip)."""
         enc = yield from self._lookup(member)
         yield Call(("SREM", self.key, enc), (self.key,))
 
     @op
-    def remove(self, member: Any) -> Operation:
+    def remove(self, member: Any) -> Op[None]:
         """Remove ``member`` (SREM); ``KeyError(member)`` if absent; one round trip, atomic.  A
         set argument is looked up as a frozenset (a vermilion Set is read first: one more round
         trip)."""
@@ -262,7 +265,7 @@ class SetBase(RedisObject):
             raise KeyError(member)
 
     @op
-    def pop(self) -> Operation:
+    def pop(self) -> Op[T]:
         """Remove and return an arbitrary member (SPOP); KeyError if empty; one round trip.
 
         A member that cannot be decoded is added back (SADD, one more round trip, atomic) and
@@ -285,11 +288,11 @@ class SetBase(RedisObject):
         try:
             return self._dec(reply)
         except DecodeError as exc:
-            yield from put_back(exc, reply, Call(("SADD", self.key, reply), (self.key,)),
-                                self.key, tx)
+            return (yield from put_back(
+                exc, reply, Call(("SADD", self.key, reply), (self.key,)), self.key, tx))
 
     @op
-    def clear(self) -> Operation:
+    def clear(self) -> Op[None]:
         """Remove every member (DEL); one round trip."""
         yield Call(("DEL", self.key), (self.key,))
 
@@ -310,31 +313,31 @@ class SetBase(RedisObject):
         return None
 
     @op
-    def update(self, *others: Iterable[Any]) -> Operation:
+    def update(self, *others: Iterable[Any]) -> Op[None]:
         """Add the members of every iterable (``|=``); one script (SADD + SUNIONSTORE for Sets in
         the same slot), atomic; one more round trip per Set in another slot."""
         return (yield from self._store("or", others))
 
     @op
-    def intersection_update(self, *others: Iterable[Any]) -> Operation:
+    def intersection_update(self, *others: Iterable[Any]) -> Op[None]:
         """Keep only members found in every iterable (``&=``); one script (SINTERSTORE for Sets
         in the same slot), atomic; one more round trip per Set in another slot."""
         return (yield from self._store("and", others))
 
     @op
-    def difference_update(self, *others: Iterable[Any]) -> Operation:
+    def difference_update(self, *others: Iterable[Any]) -> Op[None]:
         """Remove the members of every iterable (``-=``); one script (SREM + SDIFFSTORE), atomic;
         one more round trip per Set in another slot."""
         return (yield from self._store("sub", others))
 
     @op
-    def symmetric_difference_update(self, other: Iterable[Any]) -> Operation:
+    def symmetric_difference_update(self, other: Iterable[Any]) -> Op[None]:
         """Toggle the members of ``other`` (``^=``); one script, atomic; one more round trip if
         ``other`` is a Set in another slot."""
         return (yield from self._store("xor", (other,)))
 
     @op
-    def set_value(self, members: Iterable[Any]) -> Operation:
+    def set_value(self, members: Iterable[Any]) -> Op[None]:
         """Replace every member atomically (one script)."""
         yield run_script(_REPLACE, [self.key], self._encode_all(members))
 
@@ -343,7 +346,7 @@ def _setlike(other: Any) -> bool:
     return isinstance(other, (set, frozenset, SetBase))
 
 
-class Set(SetBase, SyncFace):
+class Set(SetBase[T], SyncFace):
     """Python's ``set`` stored in the Redis set at ``key``.
 
     ``Set({"a", "b"}, key="tags")`` is the Redis set ``tags`` (``SMEMBERS tags`` shows it).
@@ -438,12 +441,12 @@ class Set(SetBase, SyncFace):
     def __eq__(self, other: object) -> bool:
         if not _setlike(other):
             return NotImplemented
-        return bool(self.equals(other))
+        return bool(self.equals(cast(Iterable[Any], other)))
 
     def __ne__(self, other: object) -> bool:
         if not _setlike(other):
             return NotImplemented
-        return not self.equals(other)
+        return not self.equals(cast(Iterable[Any], other))
 
     def __le__(self, other: Any) -> bool:
         if not _setlike(other):
@@ -471,7 +474,7 @@ class Set(SetBase, SyncFace):
 collections.abc.MutableSet.register(Set)
 
 
-class AsyncSet(SetBase, AsyncFace):
+class AsyncSet(SetBase[T], AsyncFace):
     """The asyncio face of :class:`Set`: ``await s.add(x)``, ``await s.contains(x)``,
     ``await s.len()``, ``await s.union(other)``, ``async for x in s``."""
 

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..core.base import AsyncFace, RedisObject, SyncFace, op
-from ..core.calls import Call, Operation, run_script
+from ..core.calls import Call, Op, Operation, run_script
 from ..core.errors import DecodeError
 from ..core.scripts import load_script
 from ._container import CAS_ATTEMPTS, SnapshotComparisons, as_index, cas_exhausted, slice_args
@@ -84,12 +84,12 @@ class StringBase(RedisObject):
 
     # -- reading -----------------------------------------------------------------------------
     @op
-    def get(self) -> Operation:
+    def get(self) -> Op[str]:
         """The value as a plain ``str`` (GET; ``""`` if the key is missing); one round trip."""
         return self._decode((yield self._get()))
 
     @op
-    def len(self) -> Operation:
+    def len(self) -> Op[int]:
         """Number of code points (one script: STRLEN would count UTF-8 bytes); one round trip.
         DecodeError if the value is not UTF-8."""
         n = yield run_script(_LEN, [self.key], readonly=True)
@@ -98,7 +98,7 @@ class StringBase(RedisObject):
         return n
 
     @op
-    def contains(self, sub: Any) -> Operation:
+    def contains(self, sub: Any) -> Op[bool]:
         """``sub in s`` (one script, searched in Redis); TypeError like ``str``; one round trip."""
         if not isinstance(sub, str):
             raise TypeError(
@@ -106,7 +106,7 @@ class StringBase(RedisObject):
         return bool((yield run_script(_CONTAINS, [self.key], [sub.encode()], readonly=True)))
 
     @op
-    def getitem(self, index: int | slice) -> Operation:
+    def getitem(self, index: int | slice) -> Op[str]:
         """``s[i]`` or ``s[start:stop:step]`` by code point (one script); IndexError / TypeError
         like ``str``; returns a plain ``str``; one round trip.  DecodeError if the value is not
         UTF-8 (the script checks the whole value, not only the part returned)."""
@@ -129,7 +129,7 @@ class StringBase(RedisObject):
         return self._decode(reply)
 
     @op
-    def query(self, name: str, *args: Any, **kwargs: Any) -> Operation:
+    def query(self, name: str, *args: Any, **kwargs: Any) -> Op[Any]:
         """Run the ``str`` method ``name`` on the value read once (GET); one round trip."""
         value = self._decode((yield self._get()))
         return getattr(value, name)(*args, **kwargs)
@@ -139,7 +139,7 @@ class StringBase(RedisObject):
 
     # -- writing -----------------------------------------------------------------------------
     @op
-    def set(self, value: str) -> Operation:
+    def set(self, value: str) -> Op[None]:
         """Replace the value (one script: SET, refusing a key of another Redis type); atomic."""
         yield run_script(_SET, [self.key], [_text(value).encode(), ""])
 
@@ -148,7 +148,7 @@ class MutableStringBase(StringBase):
     """Mutations of :class:`String` (written once for both faces)."""
 
     @op
-    def append(self, value: str) -> Operation:
+    def append(self, value: str) -> Op[None]:
         """``s += value`` (APPEND); one round trip, atomic."""
         if not isinstance(value, str):
             raise TypeError(f'can only concatenate str (not "{type(value).__name__}") to str')
@@ -156,7 +156,7 @@ class MutableStringBase(StringBase):
             yield Call(("APPEND", self.key, value.encode()), (self.key,))
 
     @op
-    def imul(self, n: int) -> Operation:
+    def imul(self, n: int) -> Op[None]:
         """``s *= n`` (one script); one round trip, atomic."""
         try:
             count = as_index(n)
@@ -166,7 +166,7 @@ class MutableStringBase(StringBase):
         yield run_script(_IMUL, [self.key], [count])
 
     @op
-    def setitem(self, index: int | slice, value: str) -> Operation:
+    def setitem(self, index: int | slice, value: str) -> Op[None]:
         """``s[i] = x`` / ``s[a:b:c] = x``: edit by code point as if ``s`` were a list of
         characters (extended slices need as many characters as positions: ValueError); one
         script, atomic.  DecodeError (nothing written) if the stored value is not UTF-8."""
@@ -179,7 +179,7 @@ class MutableStringBase(StringBase):
             raise self._not_utf8()
 
     @op
-    def delitem(self, index: int | slice) -> Operation:
+    def delitem(self, index: int | slice) -> Op[None]:
         """``del s[i]`` / ``del s[a:b:c]`` by code point; one script, atomic.  DecodeError
         (nothing written) if the stored value is not UTF-8."""
         if isinstance(index, slice):
@@ -190,7 +190,7 @@ class MutableStringBase(StringBase):
             raise self._not_utf8()
 
     @op
-    def transform(self, name: str, *args: Any, **kwargs: Any) -> Operation:
+    def transform(self, name: str, *args: Any, **kwargs: Any) -> Op[Any]:
         """Replace the value by ``value.<name>(*args, **kwargs)`` (``upper``, ``replace``...).
 
         Atomic, optimistic: the value is read (GET), transformed with Python's own ``str``
