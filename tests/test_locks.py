@@ -171,6 +171,7 @@ def test_lock_auto_renew(r: Any) -> None:
     assert not lock.locked()
     time.sleep(0.4)  # the renewal thread stopped: nothing recreated the key
     assert r.exists("ar") == 0
+    assert not [t for t in threading.enumerate() if t.name == "vermilion-renew:ar"]
 
 
 def test_lock_round_trips(r: Any) -> None:
@@ -625,6 +626,151 @@ async def test_async_condition_and_barrier(ar: Any) -> None:
         await b.wait()
     assert await b.broken is True
     assert await b.n_waiting == 0
+
+
+async def test_async_wait_for_and_barrier_action_are_awaited(ar: Any) -> None:
+    """A coroutine predicate / action on the asyncio face is awaited (it used to return an
+    un-awaited coroutine, truthy, so the wait returned at once)."""
+    box: list[int] = []
+    cond = AsyncCondition(key="acw")
+
+    async def ready() -> bool:
+        await asyncio.sleep(0)
+        return bool(box)
+
+    async def consumer() -> Any:
+        async with cond:
+            return await cond.wait_for(ready, timeout=10)
+
+    async def notify() -> None:
+        await asyncio.sleep(0.1)
+        c = AsyncCondition(key="acw")
+        async with c:
+            box.append(1)
+            await c.notify_all()
+
+    t0 = time.monotonic()
+    got, _ = await asyncio.gather(consumer(), notify())
+    assert got is True and time.monotonic() - t0 >= 0.09
+    async with cond:
+        assert await cond.wait_for(ready, timeout=0.05) is True
+        box.clear()
+        assert await cond.wait_for(ready, timeout=0.05) is False
+
+    ran: list[int] = []
+
+    async def action() -> None:
+        await asyncio.sleep(0.01)
+        ran.append(1)
+
+    async def party() -> int:
+        return await AsyncBarrier(2, action=action, key="aact").wait(10)  # type: ignore[no-any-return]
+
+    assert sorted(await asyncio.gather(party(), party())) == [0, 1]
+    assert ran == [1]
+
+    async def failing() -> None:
+        raise KeyError("action failed")
+
+    with pytest.raises(KeyError):
+        await AsyncBarrier(1, action=failing, key="afail").wait(5)
+    assert await AsyncBarrier(1, key="afail").broken is True
+
+
+async def test_async_condition_wait_cancelled_cleans_up(ar: Any) -> None:
+    """A cancelled wait withdraws its token and re-acquires the lock before re-raising, as
+    asyncio.Condition does: no stale waiter is left for a notify to pick."""
+    cond = AsyncCondition(key="acc")
+
+    async def waiter() -> None:
+        async with cond:
+            await cond.wait()
+
+    task = asyncio.ensure_future(waiter())
+    for _ in range(100):
+        await asyncio.sleep(0.02)
+        if await ar.llen("acc") == 1:
+            break
+    assert await ar.llen("acc") == 1
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await ar.llen("acc") == 0  # the token is gone
+    assert not await cond._lock.locked()  # re-acquired, then released by `async with`
+    other = AsyncCondition(key="acc")
+    async with other:
+        assert await other.notify() == 0  # nobody stale to wake
+
+
+def test_condition_on_a_threading_lock(r: Any) -> None:
+    """A Condition built on a plain threading.Lock works as threading.Condition's does (the
+    lock guards this process; waiters and notifications are in Redis)."""
+    lock = threading.Lock()
+    cond = Condition(lock, key="ctl")
+    box: list[int] = []
+
+    def consumer() -> None:
+        with cond:
+            box.append(int(cond.wait_for(lambda: len(box) > 0, timeout=10)))
+
+    t = threading.Thread(target=consumer)
+    t.start()
+    time.sleep(0.1)
+    with cond:
+        assert not lock.acquire(False)
+        box.append(0)
+        cond.notify()
+    t.join(10)
+    assert box == [0, 1]
+    with pytest.raises(TypeError):
+        AsyncCondition(threading.Lock(), key="ctl2")
+
+
+def test_lock_timeout_overflow_and_reprs(r: Any) -> None:
+    lock = Lock(key="ov", timeout=5)
+    with pytest.raises(OverflowError):
+        lock.acquire(timeout=threading.TIMEOUT_MAX + 1)
+    with pytest.raises(OverflowError):
+        RLock(key="ov2").acquire(timeout=1e100)
+    assert lock.acquire(timeout=threading.TIMEOUT_MAX)
+    assert repr(lock).startswith("<locked vermilion.Lock object key='ov' token=")
+    lock.release()
+    assert repr(lock).startswith("<unlocked vermilion.Lock object key='ov' at 0x")
+    rl = RLock(key="rr")
+    with rl, rl:
+        assert "<locked vermilion.RLock object key='rr' count=2 token=" in repr(rl)
+        assert rl._recursion_count() == 2
+    sem = BoundedSemaphore(3, key="rs")
+    assert repr(sem).endswith(" key='rs': value=3/3>")
+    with sem:
+        assert repr(Semaphore(3, key="rs")).endswith(" key='rs': value=2>")
+    ev = Event(key="re")
+    assert repr(ev).endswith(" key='re': unset>")
+    ev.set()
+    assert repr(ev).endswith(" key='re': set>")
+    b = Barrier(3, key="rb")
+    assert repr(b).startswith("<vermilion.Barrier at 0x") and repr(b).endswith(": waiters=0/3>")
+    b.abort()
+    assert repr(b).endswith(": broken>")
+    assert repr(Condition(key="rc")).startswith("<vermilion.Condition(<unlocked vermilion.RLock")
+
+
+def test_bounded_semaphore_bound_checked_in_redis(r: Any) -> None:
+    """The bound holds across objects (processes): a permit taken by one object may be released
+    by another, as threading allows across threads, but never beyond the initial value."""
+    a, b = BoundedSemaphore(2, key="bsr", timeout=5), BoundedSemaphore(2, key="bsr", timeout=5)
+    assert a.acquire(blocking=False)
+    b.release()  # releases the permit a holds (the value goes back to 2)
+    with pytest.raises(ValueError, match="released too many times"):
+        b.release()
+    assert b.value() == 2 and a.acquire(blocking=False) and a.acquire(blocking=False)
+    assert not b.acquire(blocking=False)
+    assert a.value() == 0
+    a.release()
+    a.release()
+    with pytest.raises(ValueError):
+        a.release()  # would make the value 3
+    assert a.held() == 1 and a.value() == 2  # refused: nothing changed
 
 
 # -- cluster -----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from differential import run_machine, same
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -65,28 +66,83 @@ def test_lifo_order(r: Any) -> None:
     assert [q.get(timeout=1) for _ in range(3)] == [9, 1, 0]
 
 
-def test_priority_order_ties_fifo_duplicates_kept(r: Any) -> None:
+def test_priority_python_order(r: Any) -> None:
+    """Any mutually comparable items, in Python's order: numbers of any size and type, strings,
+    bytes, tuples and lists of them; equal priorities compare the data; duplicates are kept."""
     q = PriorityQueue(key="pq")
-    items = [(3, "c"), (1, "b"), (1, "a"), (-2.5, {"x": 1}), (1, "b"), 0, (float("inf"), None),
-             (float("-inf"), [1])]
+    items = [(3, "c"), (1, "b"), (1, "a"), (-2.5, "z"), (1, "b"), (0,), (float("inf"), "i"),
+             (float("-inf"), "m"), (2**53 + 1, "big"), (2**53, "big"), (2.0**53, "bif"),
+             (10**40, ""), (-(10**40), ""), (1, "a", 0), (True, "a"), (1.0, "a"), (0.5, "h"),
+             (-0.0, "zero"), (1e-300, "tiny")]
     for it in items:
         q.put(it)
     assert q.qsize() == len(items)
     assert r.type("pq") == b"zset"
     out = [q.get_nowait() for _ in range(len(items))]
-    # ties by priority stay in insertion order; the equal items (1, "b") are both kept
-    assert out == [(float("-inf"), [1]), (-2.5, {"x": 1}), 0, (1, "b"), (1, "a"), (1, "b"),
-                   (3, "c"), (float("inf"), None)]
+    assert out == sorted(items)
+    # equal items keep their insertion order (FIFO) and their own types
+    ones = [x for x in out if x[0] == 1 and x[1:] == ("a",)]
+    assert [type(x[0]) for x in ones] == [int, bool, float]
+    for seq in (["b", "", "a", "ab", "\x00", "a\x00", "é", "\uffff"], [b"b", b"", b"\x00", b"a"],
+                [[2, "x"], [1], [1, "y"], []], [3.5, -1, 2**70, True, -(2**70), 0.1]):
+        for v in seq:
+            q.put(v)
+        assert [q.get_nowait() for _ in seq] == sorted(seq)  # type: ignore[type-var]
 
 
-def test_priority_bad_items(r: Any) -> None:
-    q = PriorityQueue()
-    for bad in ["a", ("a", 1), (), None, (1j, 2), ([1], 2)]:
-        with pytest.raises(TypeError):
+def test_priority_unorderable_refused_at_put(r: Any) -> None:
+    """An item Python could not compare with a queued one raises TypeError at put (what heapq
+    raises), nothing written: a consumer never waits for an item that was refused."""
+    q = PriorityQueue(key="pu")
+    q.put(1)
+    for bad in ["a", (1, 2), None, [1], b"x", {"a": 1}]:
+        with pytest.raises(TypeError, match="not supported between instances"):
             q.put(bad)
+    assert q.qsize() == 1 and q.unfinished_tasks == 1
+    q.get()
+    q.task_done()
+    q.put((1, {"x": 1}))
+    q.put((2, {"y": 2}))  # different priorities: the data is never compared, as in Python
+    q.put((1, {"x": 1}, 5))  # equal prefix, then a longer tuple: comparable
+    with pytest.raises(TypeError):
+        q.put((1, {"z": 3}))  # equal priorities, dicts compared: TypeError as in Python
+    with pytest.raises(TypeError):
+        q.put((1, "s"))  # a str against a dict
+    with pytest.raises(TypeError):
+        q.put((1, None))  # None against a dict
+    assert q.qsize() == 3
+    nones = PriorityQueue(key="pnone")
+    nones.put((1, None))
+    nones.put((1, None))  # equal tuples compare equal: fine in Python too
+    assert nones.qsize() == 2
     with pytest.raises(ValueError):
         q.put((float("nan"), 1))
-    assert q.qsize() == 0 and q.unfinished_tasks == 0
+    empty = PriorityQueue(key="pn")
+    empty.put(None)  # a single unorderable item is accepted (nothing to compare it with)
+    with pytest.raises(TypeError):
+        empty.put(None)  # None < None raises in Python
+    # a batch (initial) is all or nothing
+    with pytest.raises(TypeError):
+        PriorityQueue(key="pb", initial=[1, 2, "x", 3])
+    assert r.exists("pb") == 0
+    # a blocked consumer is not left waiting by a refused put
+    consumer = PriorityQueue(key="pw")
+    consumer.put(5)
+    consumer.get()
+    with pytest.raises(queue.Empty):
+        consumer.get(timeout=0.05)
+
+
+def test_priority_queue_put_string_like_cpython(r: Any) -> None:
+    """The case of CPython's test_queue: a get blocked on an empty queue receives 'empty'."""
+    q = PriorityQueue(5, key="ps")
+    got: list[Any] = []
+    t = threading.Thread(target=lambda: got.append(q.get(timeout=10)))
+    t.start()
+    time.sleep(0.1)
+    q.put("empty")
+    t.join(10)
+    assert got == ["empty"]
 
 
 # -- Empty / Full / timeouts -------------------------------------------------------------------
@@ -395,7 +451,7 @@ def test_delete_and_expire_cover_aux_keys(r: Any) -> None:
     q = PriorityQueue(key="d")
     q.put((1, "a"))
     assert set(q.keys_owned) == {"d", "{d}:unfinished", "{d}:seq", "{d}:inflight", "{d}:visible",
-                                 "{d}:signal"}
+                                 "{d}:signal", "{d}:maxsize"}
     assert q.expire(100)
     assert r.ttl("{d}:seq") > 0 and r.ttl("{d}:unfinished") > 0
     assert q.delete()
@@ -649,3 +705,154 @@ class SetQueueMachine(RuleBasedStateMachine):
 
 def test_set_queue_differential(r: Any) -> None:
     run_machine(SetQueueMachine, examples=30, steps=30)
+
+
+# -- transactions, maxsize in Redis, several processes ------------------------------------------
+
+def test_put_inside_transaction_seed_example(r: Any) -> None:
+    """The seed's example: ``with transaction(): my_list.append(i); my_queue.put(i)``."""
+    my_list, my_queue = vm.List(key="txl"), Queue(key="txq")
+    for i in range(3):
+        with vm.transaction():
+            my_list.append(i)
+            my_queue.put(i)
+    assert my_list.copy() == [0, 1, 2]
+    assert [my_queue.get_nowait() for _ in range(3)] == [0, 1, 2]
+    assert my_queue.unfinished_tasks == 3
+    pq = PriorityQueue(key="txp")
+    with vm.transaction():
+        pq.put((2, "b"))
+        pq.put((1, "a"))
+    assert [pq.get_nowait(), pq.get_nowait()] == [(1, "a"), (2, "b")]
+
+
+def test_bounded_put_inside_transaction_checks_room_at_commit(r: Any) -> None:
+    q = Queue(2, key="txb")
+    with vm.transaction():
+        q.put(1)
+        q.put(2)  # both fit: the room is checked in the commit, item by item
+    assert q.qsize() == 2
+    log = vm.List(key="txlog")
+    with pytest.raises(queue.Full), vm.transaction():
+        log.append("x")
+        pending = q.put(3)
+    assert q.qsize() == 2  # refused atomically
+    with pytest.raises(queue.Full):
+        _ = pending.value
+    assert log.copy() == ["x"]  # the block's other writes are applied (no rollback in Redis)
+    r.round_trips.reset()
+    with vm.transaction():
+        q.get_nowait()
+        q.put(4)
+    assert r.round_trips.count == 1 and q.qsize() == 2
+
+
+def test_maxsize_is_stored_with_the_queue(r: Any) -> None:
+    first = Queue(2, key="ms")
+    first.put(1)
+    other = Queue(key="ms")  # maxsize 0 here: the stored 2 applies
+    assert other.maxsize == 2
+    other.put(2)
+    with pytest.raises(queue.Full):
+        other.put_nowait(3)
+    assert other.full() and first.full()
+    late = Queue(10, key="ms")  # the first maxsize stored wins
+    assert late.maxsize == 2
+    late.maxsize = 3  # setting it stores it for everyone
+    assert first.maxsize == 3 and not first.full()
+    first.put(3)
+    first.maxsize = 0
+    other.put(4)
+    assert first.qsize() == 4 and not other.full()
+    r.round_trips.reset()
+    assert not other.full()
+    assert r.round_trips.count == 1
+    assert "{ms}:maxsize" in first.keys_owned
+    first.delete()
+    assert not r.exists("{ms}:maxsize")
+
+
+async def test_async_put_in_transaction_and_maxsize(ar: Any) -> None:
+    q = AsyncQueue(1, key="amx")
+    async with vm.aio.transaction():
+        await q.put("a")
+    assert await q.get_maxsize() == 1
+    with pytest.raises(queue.Full):
+        await AsyncQueue(key="amx").put("b", timeout=0.05)
+    await q.set_maxsize(0)
+    await AsyncQueue(key="amx").put("b")
+    assert await q.qsize() == 2
+    pq = AsyncPriorityQueue(key="apx")
+    await pq.put("b")
+    with pytest.raises(TypeError):
+        await pq.put(1)
+    assert await pq.get() == "b"
+
+
+def _bounded_producer(url: str, n: int, out: Any) -> None:
+    vm.configure(url)
+    q = Queue(n * 7, key="mp")  # every process proposes another maxsize: the stored one rules
+    refused = 0
+    for i in range(50):
+        try:
+            q.put_nowait((n, i))
+        except queue.Full:
+            refused += 1
+    p = PriorityQueue(key="mpp")
+    for i in range(50):
+        p.put((i % 5, f"{n}-{i:02d}", str(i)))
+    out.put(refused)
+
+
+def test_processes_share_maxsize_and_priority_order(r: Any, vermilion_server: Any) -> None:
+    """4 processes: the queue's stored maxsize bounds all of them; a priority queue fed by all
+    comes out in Python's order."""
+    from test_concurrency import _run
+
+    Queue(5, key="mp").put(("seed", 0))  # stores maxsize 5 first
+    refused = _run(_bounded_producer, vermilion_server.url)
+    assert Queue(key="mp").qsize() == 5 and sum(refused) == 4 * 50 - 4
+    pq = PriorityQueue(key="mpp")
+    got = [pq.get_nowait() for _ in range(200)]
+    assert got == sorted(got) and len(set(got)) == 200
+
+
+_NUMBERS = st.one_of(st.integers(), st.integers(-(2**80), 2**80), st.booleans(),
+                     st.floats(allow_nan=False))
+_ORDERABLE = st.one_of(
+    st.lists(_NUMBERS, max_size=12),
+    st.lists(st.text(max_size=4), max_size=12),
+    st.lists(st.binary(max_size=4), max_size=12),
+    st.lists(st.tuples(_NUMBERS, st.text(max_size=3)), max_size=12),
+    st.lists(st.lists(st.integers(-3, 3), max_size=3), max_size=12),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_ORDERABLE)
+def test_priority_encoding_follows_python_order(items: list[Any]) -> None:
+    """The order-preserving encoding sorts like Python and tells equal values apart from
+    different ones exactly as ``==`` does (no Redis: the encoding alone)."""
+    from vermilion.types import _ordered
+
+    keys = [_ordered.encode(x, repr_bytes)[0] for x in items]
+    for a, ka in zip(items, keys):
+        for b, kb in zip(items, keys):
+            assert (ka < kb) == (a < b) and (ka == kb) == (a == b)
+
+
+def repr_bytes(value: Any) -> bytes:
+    return repr(value).encode()
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_ORDERABLE)
+def test_priority_queue_gets_in_sorted_order(r: Any, items: list[Any]) -> None:
+    r.flushdb()
+    q = PriorityQueue(key="hp")
+    for x in items:
+        q.put(x)
+    got = [q.get_nowait() for _ in items]
+    assert got == sorted(items)
+    assert [type(x) for x in got] == [type(x) for x in sorted(items)]  # stable, types kept

@@ -68,3 +68,15 @@ async def async_face() -> None:
     assert_type(await c["x"], int)
     n = vma.Int(key="n")
     assert_type(await n.incr(1), int)
+
+
+def queues_and_locks() -> None:
+    q: vm.Queue[str] = vm.Queue(key="q")
+    assert_type(q.get(), str)
+    assert_type(q.put("x"), None)
+    assert_type(vm.Lock(key="l").acquire(), bool)
+
+
+async def async_queues() -> None:
+    q = vma.Queue[int](key="q")
+    assert_type(await q.get(), int)

@@ -208,6 +208,12 @@ _async_tx: contextvars.ContextVar[Transaction | None] = contextvars.ContextVar(
 )
 
 
+def in_transaction(face: str) -> bool:
+    """Whether operations of ``face`` ("sync" or "async") are being queued in a transaction
+    block in this context."""
+    return (_sync_tx if face == "sync" else _async_tx).get() is not None
+
+
 def run_sync(executor: SyncExecutor, op: Operation, allowed_in_tx: bool, name: str) -> Any:
     """Run an operation now, or queue it in the current transaction."""
     tx = _sync_tx.get()

@@ -30,8 +30,7 @@ def tombstone() -> bytes:
 
 def in_transaction(obj: Any) -> bool:
     """``obj``'s operations are being queued in a :func:`vermilion.transaction` of its face."""
-    var = runner._sync_tx if obj._face == "sync" else runner._async_tx
-    return var.get() is not None
+    return runner.in_transaction(obj._face)
 
 
 def check_first(obj: Any, peek: Call) -> Operation:

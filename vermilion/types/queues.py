@@ -2,7 +2,8 @@
 
 * :class:`Queue` (FIFO) and :class:`LifoQueue`: a Redis list (``put`` appends with RPUSH;
   ``get`` takes the head, or the tail for LIFO).
-* :class:`PriorityQueue`: a Redis sorted set, lowest priority first.
+* :class:`PriorityQueue`: a Redis sorted set whose members share one score and sort by an
+  order-preserving encoding of the items (:mod:`vermilion.types._ordered`): Python's order.
 * :class:`SimpleQueue`: a Redis list without ``maxsize`` or ``task_done``.
 * :class:`SetQueue` / :class:`LifoSetQueue`: a list plus the member set ``{key}:set``; putting a
   value that is already queued does nothing (hot-redis' SetQueue).
@@ -34,9 +35,15 @@ pattern, made idempotent):
 
 Differences from :mod:`queue`, by necessity:
 
-* ``maxsize`` belongs to the Python object, not to the data in Redis: give every process the same
-  ``maxsize``.  Puts check it atomically (one script: compare the length, then push).  Items in
-  flight do not count in ``qsize()`` or ``maxsize``.
+* ``maxsize`` is stored with the queue (``{key}:maxsize``): the first put of an object made with
+  a positive ``maxsize`` stores it if none is, and from then on it applies to every process
+  (objects made with another ``maxsize``, or none, included); ``q.maxsize = n``
+  (``set_maxsize``) replaces it for all, ``0`` for unbounded.  Puts check it atomically (one
+  script: compare the length, then push).  Items in flight do not count in ``qsize()`` or
+  ``maxsize``.
+* ``put`` works inside :func:`vermilion.transaction`: its script runs in the commit and adds the
+  item or, the queue being full, refuses it with ``queue.Full`` (atomically, without waiting;
+  the block's other writes are applied, as with any error in a Redis transaction).
 * Blocking ``get`` waits in Redis (a ``BLMOVE`` rotation of the list onto itself, which changes
   nothing and returns as soon as it is not empty; priority queues rotate a ``{key}:signal``
   list kept non-empty while they are), pipelined with the get script, in chunks of at most one
@@ -57,24 +64,26 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
-import numbers
 import queue
 import secrets
 import threading
 import time
 from collections.abc import Generator, Iterable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from typing_extensions import TypeVar
 
 from ..core import errors as _errors
 from ..core.base import AsyncFace, RedisObject, SyncFace, op, to_ms
-from ..core.calls import Call, Operation, Sleep, run_script
+from ..core.calls import Call, Op, Operation, Sleep, run_script
 from ..core.codec import Codec
 from ..core.errors import ConnectionLost, DecodeError
+from ..core.runner import in_transaction
 from ..core.scripts import load_script
+from . import _ordered
 
 _PUT = load_script("queue_put")
 _GET = load_script("queue_get")
@@ -85,7 +94,8 @@ _RENEW = load_script("queue_renew")
 WAIT_CHUNK = 1.0  # longest single blocking command, seconds
 POLL_FIRST = 0.002  # first pause of a polling wait (full queue, join), seconds
 POLL_MAX = 0.05  # longest pause of a polling wait
-SEQ_WIDTH = 16  # hex digits of the sequence prefix of priority-queue members
+SEQ_WIDTH = 16  # hex digits of the sequence after a priority-queue member's order key
+LEN_WIDTH = 8  # decimal digits of the order key's length, at the end of the member
 DEFAULT_VISIBILITY = 30.0  # seconds a fetched item stays invisible before it is redelivered
 # pauses before each resend of an idempotent script whose reply was lost (about 1.75 s in all)
 RESEND_PAUSES = (0.0, 0.05, 0.2, 0.5, 1.0)
@@ -93,6 +103,8 @@ RESEND_PAUSES = (0.0, 0.05, 0.2, 0.5, 1.0)
 _LINK_ERRORS = (RedisConnectionError, RedisTimeoutError)
 # ... when the executor says the request never ran, it has already retried for a while
 _UNAVAILABLE: Any = getattr(_errors, "ServerUnavailable", ())
+
+T = TypeVar("T", default=Any)  # the items' type: vm.Queue[str]
 
 _MISSING: Any = object()
 _TIMEOUT_MSG = "'timeout' must be a non-negative number"
@@ -124,7 +136,7 @@ def _resend(call: Call, error: BaseException | None = None) -> Operation:
             error = exc
 
 
-class _QueueCore(RedisObject):
+class _QueueCore(RedisObject, Generic[T]):
     """What every queue shares: storage hooks, reliable ``get``/``get_nowait``, ``qsize``.
 
     Delivery.  A get moves the item, in one script, from the queue into this consumer's
@@ -140,7 +152,7 @@ class _QueueCore(RedisObject):
     """
 
     type_name = "Queue"
-    aux_suffixes: ClassVar[tuple[str, ...]] = ("unfinished", "inflight", "visible")
+    aux_suffixes: ClassVar[tuple[str, ...]] = ("unfinished", "inflight", "visible", "maxsize")
     _kind: ClassVar[str] = "list"  # 'list' | 'set' | 'zset'
     _lifo: ClassVar[bool] = False
     _counted: ClassVar[bool] = True  # keeps the unfinished-tasks counter (and acknowledgements)
@@ -164,31 +176,39 @@ class _QueueCore(RedisObject):
         return self._vis_ms / 1000.0 if self._acks else None
 
     # -- storage hooks -----------------------------------------------------------------------
+    _maxsize: int = 0  # the maxsize this object proposes (see _BoundedQueueBase.maxsize)
+
     def _put_keys(self) -> list[str]:
-        keys = [self.key]
-        if self._counted:
-            keys.append(self._aux("unfinished"))
-        if self._kind == "set":
-            keys.append(self._aux("set"))
-        elif self._kind == "zset":
-            keys.extend((self._aux("seq"), self._aux("signal")))
-        return keys
+        """The put script's five keys (unused slots repeat the queue's key)."""
+        k = self.key
+        unfinished = self._aux("unfinished") if self._counted else k
+        aux = {"set": self._aux("set"), "zset": self._aux("seq")}.get(self._kind, k)
+        signal = self._aux("signal") if self._kind == "zset" else k
+        return [k, unfinished, aux, signal, self._aux("maxsize")]
 
     def _item_args(self, item: Any) -> list[Any]:
         return [self._enc(item)]
 
-    def _push(self, args: list[Any], maxsize: int = 0, only_new: bool = False) -> Operation:
+    def _push(self, args: list[Any], only_new: bool = False) -> Operation:
         """Run the put script on encoded item arguments; returns the number added, or -1 when
-        the queue is full."""
-        header = [self._kind, "1" if self._counted else "0", maxsize, "1" if only_new else "0"]
-        return (yield run_script(_PUT, self._put_keys(), header + args))
+        the queue is full.  TypeError (nothing written) when an item cannot be ordered against
+        a stored one (priority queues)."""
+        header = [self._kind, "1" if self._counted else "0", max(0, self._maxsize),
+                  "1" if only_new else "0"]
+        reply = yield run_script(_PUT, self._put_keys(), header + args)
+        if isinstance(reply, list):
+            raise self._unorderable(args, reply[1])
+        return reply
+
+    def _unorderable(self, args: list[Any], member: bytes) -> TypeError:
+        raise NotImplementedError  # only priority queues refuse items
 
     def _init_op(self, initial: Any) -> Operation:
         args: list[Any] = []
         for item in initial:
             args.extend(self._item_args(item))
         if args:
-            yield from self._push(args, 0, only_new=True)
+            yield from self._push(args, only_new=True)
 
     def _size_call(self) -> Call:
         cmd = "ZCARD" if self._kind == "zset" else "LLEN"
@@ -339,18 +359,18 @@ class _QueueCore(RedisObject):
 
     # -- operations --------------------------------------------------------------------------
     @op
-    def qsize(self) -> Operation:
+    def qsize(self) -> Op[int]:
         """Number of queued items (LLEN / ZCARD; items in flight are not counted); one round
         trip."""
         return (yield self._size_call())
 
     @op
-    def empty(self) -> Operation:
+    def empty(self) -> Op[bool]:
         """``True`` if no item is queued; one round trip."""
         return not (yield self._size_call())
 
     @op(tx=False)
-    def get(self, block: bool = True, timeout: float | None = None) -> Operation:
+    def get(self, block: bool = True, timeout: float | None = None) -> Op[T]:
         """Remove and return an item, like ``queue.Queue.get``.
 
         One round trip whether an item is there or not (one script; blocking, it is preceded
@@ -366,13 +386,13 @@ class _QueueCore(RedisObject):
         return (yield from self._get(block, timeout))
 
     @op
-    def get_nowait(self) -> Operation:
+    def get_nowait(self) -> Op[T]:
         """Remove and return an item if one is immediately available, else raise
         ``queue.Empty``; one round trip, atomic (usable inside transactions)."""
         return (yield from self._get(False, None))
 
 
-class _BoundedQueueBase(_QueueCore):
+class _BoundedQueueBase(_QueueCore[T]):
     """``queue.Queue``'s operations: ``maxsize``, ``full``, ``put``, ``task_done``, ``join``."""
 
     def __init__(
@@ -385,25 +405,33 @@ class _BoundedQueueBase(_QueueCore):
         initial: Iterable[Any] | None = None,
         visibility_timeout: float | None = DEFAULT_VISIBILITY,
     ):
-        self.maxsize = maxsize
+        self._maxsize = int(maxsize)
         self._setup_delivery(visibility_timeout)
         super().__init__(initial, key=key, client=client, codec=codec)
 
+    def _in_transaction(self) -> bool:
+        return in_transaction(self._face)
+
     def _put(self, item: Any, block: bool, timeout: float | None) -> Operation:
         args = self._item_args(item)
-        if not self.maxsize > 0:
-            yield from self._push(args)
+        negative = block and timeout is not None and timeout < 0
+        if negative and self._maxsize > 0:  # queue.Queue checks it only when bounded
+            raise ValueError(_TIMEOUT_MSG)
+        if self._in_transaction():
+            # one script in the commit: it adds the item, or refuses (queue.Full) atomically
+            if (yield from self._push(args)) < 0:
+                raise queue.Full
             return None
         deadline = None
         if block and timeout is not None:
-            if timeout < 0:
-                raise ValueError(_TIMEOUT_MSG)
             deadline = time.monotonic() + timeout
         delay = POLL_FIRST
         while True:
-            added = yield from self._push(args, self.maxsize)
+            added = yield from self._push(args)
             if added >= 0:
                 return None
+            if negative:  # bounded by another process's maxsize
+                raise ValueError(_TIMEOUT_MSG)
             if not block:
                 raise queue.Full
             if deadline is not None:
@@ -414,32 +442,56 @@ class _BoundedQueueBase(_QueueCore):
             yield Sleep(delay)
             delay = min(delay * 2, POLL_MAX)
 
-    @op
-    def full(self) -> Operation:
-        """``True`` if ``0 < maxsize <= qsize()``; one round trip (none when unbounded)."""
-        if not 0 < self.maxsize:
-            return False
-        return self.maxsize <= (yield self._size_call())
+    def _maxsize_call(self) -> Call:
+        key = self._aux("maxsize")
+        return Call(("GET", key), (key,), readonly=True)
 
-    @op(tx=False)
-    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> Operation:
-        """Add ``item``, like ``queue.Queue.put``; one atomic script (length check, push and the
-        unfinished-tasks increment together).
+    def _stored_maxsize(self, reply: bytes | None) -> int:
+        return int(reply) if reply is not None else self._maxsize
+
+    @op
+    def get_maxsize(self) -> Op[int]:
+        """The queue's ``maxsize``, as stored with the queue in Redis (``{key}:maxsize``), or
+        this object's while none is stored; one round trip.  ``q.maxsize`` on the sync face."""
+        return self._stored_maxsize((yield self._maxsize_call()))
+
+    @op
+    def set_maxsize(self, maxsize: int) -> Op[None]:
+        """Store ``maxsize`` with the queue, for every process using it (``0``: unbounded);
+        one round trip.  ``q.maxsize = n`` on the sync face."""
+        maxsize = int(maxsize)
+        key = self._aux("maxsize")
+        yield Call(("SET", key, max(0, maxsize)), (key,))
+        self._maxsize = maxsize
+
+    @op
+    def full(self) -> Op[bool]:
+        """``True`` if ``0 < maxsize <= qsize()`` (the stored maxsize); one round trip."""
+        stored, size = yield [self._maxsize_call(), self._size_call()]
+        maxsize = self._stored_maxsize(stored)
+        return 0 < maxsize <= size
+
+    @op
+    def put(self, item: T, block: bool = True, timeout: float | None = None) -> Op[None]:
+        """Add ``item``, like ``queue.Queue.put``; one atomic script (the room check against
+        the stored maxsize, the push and the unfinished-tasks increment together).
 
         When the queue is full: ``block=False`` raises ``queue.Full`` at once; otherwise the put
         is retried with growing pauses (2 ms to 50 ms) until it fits or ``timeout`` seconds have
-        passed (then ``queue.Full``).  Not usable inside transactions (use ``put_nowait``).
+        passed (then ``queue.Full``).  Inside :func:`vermilion.transaction` the script runs in
+        the commit and a full queue raises ``queue.Full`` there (the item is not added; the
+        block's other writes are, as with any error in a Redis transaction).
         """
         return (yield from self._put(item, block, timeout))
 
     @op
-    def put_nowait(self, item: Any) -> Operation:
+    def put_nowait(self, item: T) -> Op[None]:
         """Add ``item`` or raise ``queue.Full`` at once; one atomic round trip (usable inside
         transactions)."""
         return (yield from self._put(item, False, None))
 
     @op
-    def task_done(self) -> Operation:
+    def task_done(self) -> Op[None]:
         """Mark one fetched task as done, like ``queue.Queue.task_done``: acknowledges the
         oldest delivery this object holds for the calling thread (asyncio: task), else the
         oldest it holds at all, and decrements ``{key}:unfinished``; one atomic script (resent
@@ -471,7 +523,7 @@ class _BoundedQueueBase(_QueueCore):
             raise
 
     @op
-    def renew(self) -> Operation:
+    def renew(self) -> Op[int]:
         """Restart the visibility timeout of every item this object holds (fetched, not yet
         acknowledged), for tasks that run longer than ``visibility_timeout``; one round trip.
         Returns how many were still in flight (the others were already redelivered)."""
@@ -488,14 +540,14 @@ class _BoundedQueueBase(_QueueCore):
             return len(self._held)
 
     @op
-    def unfinished(self) -> Operation:
+    def unfinished(self) -> Op[int]:
         """Number of tasks put and not yet marked done (by any process); one round trip."""
         key = self._aux("unfinished")
         reply = yield Call(("GET", key), (key,), readonly=True)
         return int(reply) if reply is not None else 0
 
     @op(tx=False)
-    def join(self) -> Operation:
+    def join(self) -> Op[None]:
         """Block until every task put (by any process) has been marked done with
         ``task_done``; polls ``{key}:unfinished`` (one round trip, then one per pause of 2 ms
         growing to 50 ms)."""
@@ -509,58 +561,72 @@ class _BoundedQueueBase(_QueueCore):
             delay = min(delay * 2, POLL_MAX)
 
 
-class QueueBase(_BoundedQueueBase):
+class QueueBase(_BoundedQueueBase[T]):
     """Operations of :class:`Queue` (FIFO), shared by the sync and asyncio faces."""
 
     type_name = "Queue"
 
 
-class LifoQueueBase(_BoundedQueueBase):
+class LifoQueueBase(_BoundedQueueBase[T]):
     """Operations of :class:`LifoQueue` (last in, first out)."""
 
     type_name = "LifoQueue"
     _lifo = True
 
 
-class PriorityQueueBase(_BoundedQueueBase):
-    """Operations of :class:`PriorityQueue`: a sorted set scored by the items' priority."""
+class PriorityQueueBase(_BoundedQueueBase[T]):
+    """Operations of :class:`PriorityQueue`: a sorted set whose members share the score 0 and
+    sort by the items' order-preserving encoding (``ZPOPMIN`` takes the smallest).
+
+    A member is the item's order key, a 16-hex-digit sequence number from ``{key}:seq`` (equal
+    items are all kept and come out in insertion order), the codec's payload (decoded on
+    ``get``: the item comes back with its own types) and the order key's length (8 digits).
+    """
 
     type_name = "PriorityQueue"
-    aux_suffixes = ("unfinished", "seq", "inflight", "visible", "signal")
+    aux_suffixes = ("unfinished", "seq", "inflight", "visible", "signal", "maxsize")
     _kind = "zset"
 
     def _item_args(self, item: Any) -> list[Any]:
-        priority = item[0] if isinstance(item, (tuple, list)) and item else item
-        if not isinstance(priority, numbers.Real):
-            raise TypeError(
-                "PriorityQueue items must be real numbers or (priority, data) tuples whose "
-                f"priority is a real number, not {type(item).__name__} {item!r}"
-            )
-        score = float(priority)
-        if score != score:
-            raise ValueError("PriorityQueue priorities cannot be NaN")
-        return [repr(score), self._enc(item)]
+        order, ranges = _ordered.encode(item, self._enc)
+        return [order, self._enc(item), len(ranges) // 2, *ranges]
 
     def _decode_member(self, member: bytes) -> Any:
-        return self._dec(member[SEQ_WIDTH:])
+        size = int(member[-LEN_WIDTH:])
+        return self._dec(member[size + SEQ_WIDTH:-LEN_WIDTH])
+
+    def _unorderable(self, args: list[Any], member: bytes) -> TypeError:
+        """Python's own TypeError for comparing the new item with the stored ``member``."""
+        stored = self._decode_member(member)
+        i = 0
+        while i < len(args):  # the item of the put refused (an initial put has several)
+            item = self._dec(args[i + 1])
+            try:
+                _ = item < stored, stored < item  # noqa: B018 - raises what heapq would
+            except TypeError as exc:
+                return TypeError(f"PriorityQueue {self.key!r}: cannot order {item!r} against "
+                                 f"the queued {stored!r}: {exc}")
+            i += 3 + 2 * int(args[i + 2])
+        return TypeError(f"PriorityQueue {self.key!r}: an item cannot be ordered against the "
+                         f"queued {stored!r}")
 
 
-class SetQueueBase(_BoundedQueueBase):
+class SetQueueBase(_BoundedQueueBase[T]):
     """Operations of :class:`SetQueue`: a FIFO list whose values are unique (``{key}:set``)."""
 
     type_name = "SetQueue"
-    aux_suffixes = ("unfinished", "set", "inflight", "visible")
+    aux_suffixes = ("unfinished", "set", "inflight", "visible", "maxsize")
     _kind = "set"
 
 
-class LifoSetQueueBase(SetQueueBase):
+class LifoSetQueueBase(SetQueueBase[T]):
     """Operations of :class:`LifoSetQueue`: a LIFO list whose values are unique."""
 
     type_name = "LifoSetQueue"
     _lifo = True
 
 
-class SimpleQueueBase(_QueueCore):
+class SimpleQueueBase(_QueueCore[T]):
     """Operations of :class:`SimpleQueue`: unbounded FIFO, no ``task_done``/``join``; a received
     item counts as acknowledged (see the module docs)."""
 
@@ -581,13 +647,13 @@ class SimpleQueueBase(_QueueCore):
         super().__init__(initial, key=key, client=client, codec=codec)
 
     @op
-    def put(self, item: Any, block: bool = True, timeout: float | None = None) -> Operation:
+    def put(self, item: T, block: bool = True, timeout: float | None = None) -> Op[None]:
         """Add ``item`` (RPUSH; ``block`` and ``timeout`` are ignored, as in
         ``queue.SimpleQueue``); one round trip, atomic."""
         yield Call(("RPUSH", self.key, self._enc(item)), (self.key,))
 
     @op
-    def put_nowait(self, item: Any) -> Operation:
+    def put_nowait(self, item: T) -> Op[None]:
         """Same as ``put(item)``; one round trip, atomic."""
         yield Call(("RPUSH", self.key, self._enc(item)), (self.key,))
 
@@ -602,6 +668,18 @@ class _SyncQueueMixin:
 
 class _SyncBoundedMixin(_SyncQueueMixin):
     unfinished: Any
+    get_maxsize: Any
+    set_maxsize: Any
+
+    @property
+    def maxsize(self) -> int:
+        """The queue's maxsize, stored with it in Redis (see :meth:`get_maxsize`); setting it
+        stores it for every process (one round trip each)."""
+        return self.get_maxsize()  # type: ignore[no-any-return]
+
+    @maxsize.setter
+    def maxsize(self, value: int) -> None:
+        self.set_maxsize(value)
 
     @property
     def unfinished_tasks(self) -> int:
@@ -609,7 +687,7 @@ class _SyncBoundedMixin(_SyncQueueMixin):
         return self.unfinished()  # type: ignore[no-any-return]
 
 
-class Queue(QueueBase, _SyncBoundedMixin, SyncFace):
+class Queue(QueueBase[T], _SyncBoundedMixin, SyncFace):
     """``queue.Queue`` (FIFO) stored in the Redis list at ``key``, shared between processes.
 
     ``Queue(maxsize=0, *, key=None, client=None, codec=None, initial=None,
@@ -619,32 +697,34 @@ class Queue(QueueBase, _SyncBoundedMixin, SyncFace):
     """
 
 
-class LifoQueue(LifoQueueBase, _SyncBoundedMixin, SyncFace):
+class LifoQueue(LifoQueueBase[T], _SyncBoundedMixin, SyncFace):
     """``queue.LifoQueue`` stored in the Redis list at ``key`` (the tail is the top)."""
 
 
-class PriorityQueue(PriorityQueueBase, _SyncBoundedMixin, SyncFace):
-    """``queue.PriorityQueue`` stored in the Redis sorted set at ``key``.
+class PriorityQueue(PriorityQueueBase[T], _SyncBoundedMixin, SyncFace):
+    """``queue.PriorityQueue`` stored in the Redis sorted set at ``key``: smallest item first.
 
-    Items are ``(priority, data)`` tuples (or bare numbers); the priority must be a real number
-    (it becomes the ZSET score, a double: ints beyond 2**53 lose precision, NaN is refused).
-    Lowest priority first; unlike ``queue.PriorityQueue``, items of equal priority come out in
-    insertion order (the data is never compared, so it needs no ordering) and equal items are all
-    kept (each member carries a unique sequence prefix from ``{key}:seq``).
+    Any items Python can order against each other, in Python's order: numbers (``int`` of any
+    size, ``float``, ``bool``, compared exactly across types), ``str``, ``bytes``, and tuples or
+    lists of them, element-wise (``(priority, data)``: equal priorities compare the data, as
+    Python does).  An item that cannot be ordered against a queued one (``"a"`` among ints;
+    equal priorities with dicts as data; two ``None``) raises ``TypeError`` at ``put`` (checked
+    atomically in Redis, nothing written), where ``heapq`` would raise when comparing them;
+    NaN raises ``ValueError``.  Equal items are all kept and come out in insertion order.
     """
 
 
-class SetQueue(SetQueueBase, _SyncBoundedMixin, SyncFace):
+class SetQueue(SetQueueBase[T], _SyncBoundedMixin, SyncFace):
     """A FIFO queue of unique values (list ``key`` + set ``{key}:set``): putting a value that is
     already queued does nothing (no unfinished task is added); once fetched it can be put again.
     """
 
 
-class LifoSetQueue(LifoSetQueueBase, _SyncBoundedMixin, SyncFace):
+class LifoSetQueue(LifoSetQueueBase[T], _SyncBoundedMixin, SyncFace):
     """A LIFO queue of unique values (list ``key`` + set ``{key}:set``); see :class:`SetQueue`."""
 
 
-class SimpleQueue(SimpleQueueBase, _SyncQueueMixin, SyncFace):
+class SimpleQueue(SimpleQueueBase[T], _SyncQueueMixin, SyncFace):
     """``queue.SimpleQueue`` stored in the Redis list at ``key``.
 
     ``SimpleQueue(*, key=None, client=None, codec=None, initial=None, visibility_timeout=30)``.
@@ -652,28 +732,28 @@ class SimpleQueue(SimpleQueueBase, _SyncQueueMixin, SyncFace):
 
 
 # -- asyncio faces ------------------------------------------------------------------------------
-class AsyncQueue(QueueBase, AsyncFace):
+class AsyncQueue(QueueBase[T], AsyncFace):
     """The asyncio face of :class:`Queue`: ``await q.put(x)``, ``await q.get(timeout=1)``...;
     raises ``queue.Empty`` / ``queue.Full`` like the sync face."""
 
 
-class AsyncLifoQueue(LifoQueueBase, AsyncFace):
+class AsyncLifoQueue(LifoQueueBase[T], AsyncFace):
     """The asyncio face of :class:`LifoQueue`."""
 
 
-class AsyncPriorityQueue(PriorityQueueBase, AsyncFace):
+class AsyncPriorityQueue(PriorityQueueBase[T], AsyncFace):
     """The asyncio face of :class:`PriorityQueue`."""
 
 
-class AsyncSetQueue(SetQueueBase, AsyncFace):
+class AsyncSetQueue(SetQueueBase[T], AsyncFace):
     """The asyncio face of :class:`SetQueue`."""
 
 
-class AsyncLifoSetQueue(LifoSetQueueBase, AsyncFace):
+class AsyncLifoSetQueue(LifoSetQueueBase[T], AsyncFace):
     """The asyncio face of :class:`LifoSetQueue`."""
 
 
-class AsyncSimpleQueue(SimpleQueueBase, AsyncFace):
+class AsyncSimpleQueue(SimpleQueueBase[T], AsyncFace):
     """The asyncio face of :class:`SimpleQueue`."""
 
 

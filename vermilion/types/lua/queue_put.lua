@@ -1,19 +1,20 @@
 -- Add items to a queue, atomically.
--- KEYS[1]: the queue (a list, or a sorted set for priority queues);
--- KEYS[2]: the unfinished-tasks counter when ARGV[2] == '1';
--- then the aux key: the member set of a set queue ('set'), or the sequence counter ('zset'),
--- and for 'zset' last the wake-up signal list (one element while the queue is not empty).
--- ARGV: kind ('list' | 'set' | 'zset'), counted ('1' | '0'), maxsize (0: unbounded; only used
---       for single-item puts), only_new ('1': write only if KEYS[1] does not exist: `initial`),
---       items... (for 'zset': score, value pairs).
--- Returns the number of items added (0 for a set-queue member already queued), or -1 when the
--- queue is full (nothing written).
+-- KEYS: [1] the queue (a list, or a sorted set for priority queues), [2] the unfinished-tasks
+--   counter (when counted), [3] the member set of a set queue, or the sequence counter of a
+--   priority queue, [4] the wake-up signal list of a priority queue (one element while it is
+--   not empty), [5] the stored maxsize.  Unused slots repeat KEYS[1].
+-- ARGV: kind ('list' | 'set' | 'zset'), counted ('1' | '0'), maxsize proposed by the caller
+--   (stored if none is: the first positive one wins; 0: unbounded), only_new ('1': write only if
+--   KEYS[1] does not exist: `initial`, maxsize not applied), then the items: for 'list' / 'set'
+--   the encoded values; for 'zset' per item: order key, payload, n, then n pairs lo, hi of the
+--   lexicographic ranges holding items it cannot be compared with.
+-- Returns the number of items added (0 for a set-queue member already queued), -1 when the
+-- queue is full, or {-2, member} when an item cannot be ordered against the stored `member`
+-- (nothing written in either case).
 local key, kind = KEYS[1], ARGV[1]
 local counted = ARGV[2] == '1'
-local maxsize = tonumber(ARGV[3])
 local only_new = ARGV[4] == '1'
-local aux = KEYS[2]
-if counted then aux = KEYS[3] end
+local aux = KEYS[3]
 local want = 'list'
 if kind == 'zset' then want = 'zset' end
 local t = redis.call('TYPE', key)['ok']
@@ -23,6 +24,12 @@ if t ~= 'none' then
   end
   if only_new then return 0 end
 end
+local maxsize = tonumber(redis.call('GET', KEYS[5]) or '')
+if maxsize == nil then
+  maxsize = tonumber(ARGV[3])
+  if maxsize > 0 then redis.call('SET', KEYS[5], maxsize) end
+end
+if only_new then maxsize = 0 end
 local len
 if kind == 'zset' then len = redis.call('ZCARD', key) else len = redis.call('LLEN', key) end
 local added = 0
@@ -47,18 +54,37 @@ elseif kind == 'set' then
     end
   end
 else
-  for i = 5, #ARGV, 2 do
-    if maxsize > 0 and len >= maxsize then return -1 end
+  local members = {}
+  local i = 5
+  while i <= #ARGV do
+    local nr = tonumber(ARGV[i + 2])
+    local refuse
+    if maxsize > 0 and len >= maxsize then refuse = -1 end
+    for j = i + 3, i + 2 + 2 * nr, 2 do
+      if refuse then break end
+      local hit = redis.call('ZRANGEBYLEX', key, '[' .. ARGV[j], '(' .. ARGV[j + 1], 'LIMIT', 0, 1)
+      if #hit > 0 then refuse = {-2, hit[1]} end
+    end
+    if refuse then  -- undo this call's earlier items: all or nothing
+      for k = 1, #members, 1000 do
+        redis.call('ZREM', key, unpack(members, k, math.min(k + 999, #members)))
+      end
+      return refuse
+    end
+    -- order key, then a fixed-width sequence (equal keys pop in insertion order, equal items are
+    -- all kept), the payload, and the order key's length (8 digits) to find the payload again
     local seq = redis.call('INCR', aux)
-    -- fixed-width sequence prefix: equal scores pop in insertion order, equal values all kept
-    redis.call('ZADD', key, ARGV[i], string.format('%016x', seq) .. ARGV[i + 1])
+    local member = ARGV[i] .. string.format('%016x', seq) .. ARGV[i + 1] ..
+      string.format('%08d', #ARGV[i])
+    redis.call('ZADD', key, 0, member)
+    members[#members + 1] = member
     len = len + 1
     added = added + 1
+    i = i + 3 + 2 * nr
   end
 end
 if counted and added > 0 then redis.call('INCRBY', KEYS[2], added) end
 if kind == 'zset' and added > 0 then
-  local sig = KEYS[#KEYS]
-  if redis.call('LLEN', sig) == 0 then redis.call('RPUSH', sig, '1') end
+  if redis.call('LLEN', KEYS[4]) == 0 then redis.call('RPUSH', KEYS[4], '1') end
 end
 return added
