@@ -99,8 +99,15 @@ def translate(exc: Exception, call: Call) -> Exception:
         cls = _PY_ERRORS.get(name)
         if cls is not None:
             return cls(text) if text else cls()
-        if name == "WRONGTYPE":
-            return WrongTypeError(f"{text} (key {key!r})", key=key, command=call.name)
+        if name == "WRONGTYPE":  # "key [name] holds a hash, not a list": the key it found
+            named, _, found = text.partition(" holds ")
+            named = named[4:].strip() if named.startswith("key ") else ""
+            key = named or key
+            found = found or text
+            return WrongTypeError(
+                f"key {key!r} holds a Redis type that {call.name} cannot work on ({found})",
+                key=key, command=call.name,
+            )
         return ScriptError(f"{name}: {text}", key=key, command=call.name)
     if msg.startswith("WRONGTYPE") or "WRONGTYPE Operation against a key" in msg:
         # Redis 7 passes a script's WRONGTYPE through; Redis 6.2 wraps it in "ERR Error running"
