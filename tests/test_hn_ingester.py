@@ -168,3 +168,26 @@ async def test_store_skips_an_id_stored_meanwhile(fake: tuple[Any, str]) -> None
         assert (await db.query("SELECT count(*) FROM hn")) == [(1,)]
     finally:
         await db.close()
+
+
+def test_ingester_needs_a_redis_and_says_so_in_one_line() -> None:
+    """Without --url or VERMILION_URL the items would go to a private server that vanishes at
+    exit: refused (usage error, status 2); an unreachable Redis is one line, status 1."""
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k != "VERMILION_URL"}
+    p = subprocess.run([sys.executable, str(EXAMPLE / "ingest.py"), "--once"], env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2 and "pass --url or set VERMILION_URL" in p.stderr, p.stderr
+    p = subprocess.run([sys.executable, str(EXAMPLE / "ingest.py"), "--once", "--url",
+                        "redis://127.0.0.1:1/0", "--base-url", "http://127.0.0.1:1"],
+                       env=env, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 1 and "Traceback" not in p.stderr, p.stderr
+    assert p.stderr.startswith("error: ") and len(p.stderr.splitlines()) == 1, p.stderr
+
+
+def test_readme_installs_from_this_checkout() -> None:
+    text = (EXAMPLE / "README.md").read_text()
+    assert "pip install 'vermilion[sql]'" not in text  # not on PyPI
+    assert "pip install -e '../..[sql]' aiohttp" in text

@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("apsw")
 
 import vermilion.sql as vsql  # noqa: E402
-from vermilion.sqlshell import cell, format_table, split_statements  # noqa: E402
+from vermilion.cli.sqlshell import cell, format_table, split_statements  # noqa: E402
 
 
 def run_cli(args: list[str], url: str | None,
@@ -24,7 +24,7 @@ def run_cli(args: list[str], url: str | None,
     env = {k: v for k, v in os.environ.items() if k != "VERMILION_URL"}
     if url is not None:
         env["VERMILION_URL"] = url
-    return subprocess.run([sys.executable, "-m", "vermilion.cli", "sql", *args], input=stdin,
+    return subprocess.run([sys.executable, "-m", "vermilion", "sql", *args], input=stdin,
                           capture_output=True, text=True, env=env, timeout=60)
 
 
@@ -206,7 +206,7 @@ def test_interactive_shell_on_a_terminal(url: str, tmp_path: Any) -> None:
 
     master, slave = pty.openpty()
     env = dict(os.environ, VERMILION_URL=url, HOME=str(tmp_path), TERM="dumb")
-    proc = subprocess.Popen([sys.executable, "-m", "vermilion.cli", "sql", "HN"], stdin=slave,
+    proc = subprocess.Popen([sys.executable, "-m", "vermilion", "sql", "HN"], stdin=slave,
                             stdout=slave, stderr=slave, env=env, close_fds=True)
     os.close(slave)
     seen = b""

@@ -15,7 +15,8 @@ skipped (one query per batch), so a restart re-fetches nothing it already has.
     python ingest.py --interval 10                      # then keep polling
     python ingest.py --base-url http://127.0.0.1:8080   # against fake_hn.py
 
-Redis: ``--url``, else ``VERMILION_URL``, else vermilion's default (redis://localhost:6379/0).
+Redis: ``--url``, else ``VERMILION_URL``; one of them is required (vermilion's fallback, a private
+redis-server for this process, would lose every item when the ingester exits).
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from dataclasses import dataclass, fields
 from typing import Any
 
 import aiohttp
 import apsw
+import redis
 
 import vermilion
 import vermilion.aio
@@ -201,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base-url", default=DEFAULT_BASE_URL,
                         help=f"HN-compatible API (default {DEFAULT_BASE_URL})")
-    parser.add_argument("--url", default=None, help="Redis URL (default: VERMILION_URL)")
+    parser.add_argument("--url", default=os.environ.get("VERMILION_URL"),
+                        help="Redis URL (default: VERMILION_URL; one of them is required)")
     parser.add_argument("--database", default=DATABASE, help="SQL database name (default HN)")
     parser.add_argument("--count", type=int, default=100,
                         help="how many of the latest items the first pass ingests (default 100)")
@@ -218,8 +222,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.count < 1 or args.concurrency < 1:
         parser.error("--count and --concurrency must be at least 1")
-    if args.url:
-        vermilion.configure(args.url)
+    if not args.url:
+        parser.error("no Redis: pass --url or set VERMILION_URL (e.g. to the URL that "
+                     "'vermilion server --port 6390' prints)")
+    vermilion.configure(args.url)
     try:
         stats = asyncio.run(ingest(
             args.base_url, database=args.database, count=args.count, once=args.once,
@@ -227,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
             retries=args.retries, retry_delay=args.retry_delay, log=sys.stdout))
     except KeyboardInterrupt:
         return 0
-    except RuntimeError as exc:  # the API kept failing (maxitem)
+    except (RuntimeError, redis.ConnectionError) as exc:  # the API kept failing, Redis unreachable
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"total: {stats}", flush=True)

@@ -215,6 +215,21 @@ def _cancel_requests() -> int:
     return cancelling() if cancelling is not None else 0
 
 
+_TASKS_COUNT_CANCELS = hasattr(asyncio.Task, "cancelling")  # Python >= 3.11
+
+
+async def _shielded(exchange: Any) -> Any:
+    """Python 3.10 cannot tell that redis-py swallowed a cancellation (``Task.cancelling`` is
+    3.11's): there the round trip runs in its own task, shielded, so a cancel reaches the caller
+    at once; the round trip is cancelled too and cleans up its connection itself."""
+    task = asyncio.ensure_future(exchange)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+
+
 class _Attempts:
     """The retry decisions of one request, shared by both executors (they only differ in how
     they sleep and refresh)."""
@@ -606,8 +621,6 @@ class AsyncExecutor(_SlotRouting):
 
     async def _acquire(self, keys: Sequence[str]) -> tuple[Any, Any]:
         """A connected connection and its pool; :class:`_Unreached` if none can be made."""
-        if self._loop is not asyncio.get_running_loop():
-            await self._bind()
         if not self.is_cluster:
             cp = self.client.connection_pool
             pool = self._pools.get(None) or self._pool(
@@ -798,6 +811,8 @@ class AsyncExecutor(_SlotRouting):
         Cluster) joins the others started in the same event-loop iteration in one pipeline:
         ``asyncio.gather`` of many calls costs a few round trips on a few connections.
         """
+        if self._loop is not asyncio.get_running_loop():
+            await self._bind()  # before anything of this loop is pending
         keys = calls[0].keys if len(calls) == 1 else _flatten(calls)
         sent, wanted = _with_wait(calls)
         if (self._busy and pin is None and wanted is None and not self.is_cluster
@@ -806,7 +821,8 @@ class AsyncExecutor(_SlotRouting):
         else:
             self._busy += 1
             try:
-                outcome = await self._exchange(keys, sent, use_sha, pin)
+                exchange = self._exchange(keys, sent, use_sha, pin)
+                outcome = await (exchange if _TASKS_COUNT_CANCELS else _shielded(exchange))
             finally:
                 self._busy -= 1
         if outcome.__class__ is list and _clean(outcome, len(calls)):
@@ -822,7 +838,9 @@ class AsyncExecutor(_SlotRouting):
                     await asyncio.sleep(request)
                     request = next(recovery)
                 else:
-                    request = recovery.send(await self._exchange(keys, sent, request, pin))
+                    exchange = self._exchange(keys, sent, request, pin)
+                    request = recovery.send(
+                        await (exchange if _TASKS_COUNT_CANCELS else _shielded(exchange)))
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
 

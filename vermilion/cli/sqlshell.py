@@ -40,7 +40,7 @@ Enter SQL statements terminated by ';' (they may span several lines).
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The ``vermilion sql`` options (used by :mod:`vermilion.cli`)."""
+    """The ``vermilion sql`` options (used by :func:`vermilion.cli.build_parser`)."""
     parser.add_argument("database", help="name of the SQL database (e.g. HN)")
     parser.add_argument("sql", nargs="?", default=None,
                         help="SQL to run (one or more statements); without it: a shell on stdin")
@@ -169,7 +169,7 @@ class Shell:
         """Run one statement and print its result; False (after printing why) if it failed."""
         import apsw
 
-        from .core.errors import VermilionError
+        from ..core.errors import VermilionError
 
         run: Callable[..., Any] = self.db.query if self.readonly else self.db.exec
         try:
@@ -213,7 +213,7 @@ class Shell:
             return
         import apsw
 
-        from .core.errors import VermilionError
+        from ..core.errors import VermilionError
 
         try:
             handler(args)
@@ -251,7 +251,7 @@ class Shell:
                                   for i in infos], self.max_width))
 
     def _dbs(self, args: list[str]) -> None:
-        from . import sql
+        from .. import sql
 
         for name in sql.list_dbs():
             self._print(name)
@@ -332,21 +332,21 @@ def run(args: argparse.Namespace, stdin: IO[str] | None = None) -> int:
     stdin = stdin or sys.stdin
     err = sys.stderr
     try:
-        from . import sql
+        from .. import sql
     except ImportError as exc:
         print(f"Error: vermilion sql needs apsw (pip install 'vermilion[sql]'): {exc}", file=err)
         return 1
-    from .core.errors import ServerNotFound
+    from ..core.errors import ServerNotFound
 
     server = None
     create = args.create
     url = args.url
     try:
         if not url:
-            from .server import EmbeddedServer
+            from .server import start_private_server
 
             try:
-                server = EmbeddedServer()
+                server = start_private_server()
             except ServerNotFound as exc:
                 print(f"Error: no --url or VERMILION_URL, and {exc}", file=err)
                 return 1

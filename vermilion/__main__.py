@@ -1,0 +1,8 @@
+"""``python -m vermilion``: the ``vermilion`` command (demo, server, sql)."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""The ``vermilion`` command (also ``python -m vermilion``): ``demo``, ``server`` and ``sql``.
+
+Expected failures (no redis-server to start, Redis unreachable or refusing, a missing
+database...) print one line on stderr, ``vermilion <command>: error: ...``, and exit with
+status 1; Ctrl-C exits with 130; a closed stdout (``vermilion demo | head``) ends the command
+quietly with status 1, as Python does on EPIPE.  Anything else is a bug and shows its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+
+DESCRIPTION = """\
+Redis as the storage layer of Python programs: Python's own types and SQL databases stored in
+Redis.  Each command uses the Redis given by --url, else the VERMILION_URL environment variable,
+else a private redis-server started for the command (its data is gone when the command exits)."""
+
+EPILOG = """\
+examples:
+  vermilion demo                      two processes sharing vermilion types
+  vermilion server --port 6390        a private redis-server until Ctrl-C
+  vermilion sql HN                    an SQL shell on the database HN
+  vermilion sql HN "SELECT 1"         one statement, printed as a table
+  python -m vermilion ...             the same command
+
+'vermilion COMMAND --help' describes each command."""
+
+
+class CommandError(Exception):
+    """An expected failure of a command: printed as one line, exit status 1."""
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vermilion", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"vermilion {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser(
+        "demo", help="show vermilion types shared between two processes",
+        description="Two processes share a List, a MultiSet, a Queue, an Int under a Lock and a "
+                    "Dict, by key.  Keys are prefixed 'vermilion-demo:' and deleted at the end.")
+    demo.add_argument("--url", default=os.environ.get("VERMILION_URL"),
+                      help="Redis URL (default: VERMILION_URL, else a private redis-server)")
+    demo.set_defaults(run=_run_demo)
+
+    server = sub.add_parser(
+        "server", help="run a private redis-server in the foreground",
+        description="Start a private redis-server (no persistence: its data is gone when it "
+                    "stops), print its URL, and run until Ctrl-C.")
+    server.add_argument("--port", type=int, default=None,
+                        help="TCP port on 127.0.0.1 (default: a unix socket)")
+    server.set_defaults(run=_run_server)
+
+    sql = sub.add_parser(
+        "sql", help="run SQL on a database stored in Redis (shell or one-shot)",
+        description="Run SQL on a vermilion.sql database: an interactive shell (statements end "
+                    "with ';', .help lists the dot commands), or the SQL given as argument.")
+    from .sqlshell import add_arguments
+
+    add_arguments(sql)
+    sql.set_defaults(run=_run_sql)
+    return parser
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(args.url)
+
+
+def _run_server(args: argparse.Namespace) -> int:
+    from .server import serve
+
+    return serve(args.port)
+
+
+def _run_sql(args: argparse.Namespace) -> int:
+    from .sqlshell import run
+
+    return run(args)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    """Failures that are about the environment, not bugs: no redis-server to start, Redis
+    unreachable or refusing (ACL, maxmemory), keys holding other data.  A script error or any
+    other exception is a bug and keeps its traceback."""
+    import redis
+
+    from ..core import errors
+
+    return (CommandError, errors.ServerNotFound, errors.ConfigurationError, errors.AccessDenied,
+            errors.OutOfMemory, errors.WrongTypeError, errors.DecodeError, errors.NotReplicated,
+            redis.ConnectionError, redis.TimeoutError)  # ServerUnavailable, ConnectionLost too
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``); the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run
+    try:
+        status = run(args)
+        sys.stdout.flush()  # a closed pipe fails here, inside the handler, not at exit
+        return status
+    except BrokenPipeError:
+        _quiet_stdout()
+        return 1
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+    except _expected_errors() as exc:
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"vermilion {args.command}: error: {message}", file=sys.stderr, flush=True)
+        return 1
+
+
+__all__ = ["CommandError", "build_parser", "main"]
