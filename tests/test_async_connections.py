@@ -35,9 +35,17 @@ def _wait_connected(raw: Any, n: int) -> int:
     return _connected(raw)
 
 
-def test_ten_thousand_concurrent_calls_use_at_most_64_connections(vermilion_server: EmbeddedServer) -> None:
+@pytest.fixture
+def own_server() -> Any:
+    """A server of this test alone: every connection it sees is the test's."""
+    server = EmbeddedServer()
+    yield server
+    server.stop()
+
+
+def test_ten_thousand_concurrent_calls_use_at_most_64_connections(own_server: EmbeddedServer) -> None:
+    vermilion_server = own_server
     raw = redis.Redis.from_url(vermilion_server.url)
-    raw.flushall()
     before = _opened(raw)
 
     async def main() -> int:
@@ -52,7 +60,8 @@ def test_ten_thousand_concurrent_calls_use_at_most_64_connections(vermilion_serv
     assert _wait_connected(raw, 1) == 1  # only `raw`: the loop's end closed vermilion's
 
 
-def test_the_pools_max_connections_is_honoured(vermilion_server: EmbeddedServer) -> None:
+def test_the_pools_max_connections_is_honoured(own_server: EmbeddedServer) -> None:
+    vermilion_server = own_server
     raw = redis.Redis.from_url(vermilion_server.url)
     before = _opened(raw)
 

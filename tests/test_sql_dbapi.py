@@ -145,7 +145,8 @@ def test_error_details(r: Any) -> None:
         conn.execute("INSERT INTO t VALUES ('a')")
     assert isinstance(info.value, sqlite3.IntegrityError)
     assert info.value.sqlite_errorname == "SQLITE_CONSTRAINT_PRIMARYKEY"  # type: ignore
-    assert info.value.sqlite_errorcode == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY  # type: ignore
+    # sqlite3 names the extended codes from Python 3.11 on; SQLITE_CONSTRAINT_PRIMARYKEY is 1555
+    assert info.value.sqlite_errorcode == getattr(sqlite3, "SQLITE_CONSTRAINT_PRIMARYKEY", 1555)
     assert "UNIQUE constraint failed: t.k" in str(info.value)
     with pytest.raises(dbapi.OperationalError, match="syntax error"):
         conn.execute("SELEC 1")

@@ -21,6 +21,7 @@ deeper than :data:`MAX_DEPTH` (254) JSON levels, or circular, cannot be encoded:
 from __future__ import annotations
 
 import base64
+import contextvars
 import dataclasses
 import datetime as dt
 import enum
@@ -186,19 +187,35 @@ def _to_json(v: Any) -> Any:
     )
 
 
-def _from_json(x: Any, opener: RefOpener | None) -> Any:
+# JSON levels decoding accepts: what encoding can produce (MAX_DEPTH Python levels, each up to
+# two JSON levels with tags), refused beyond on every Python version (a RecursionError would
+# depend on the interpreter's stack use: 3.12 inlines comprehensions).
+DECODE_DEPTH = 2 * MAX_DEPTH + 8
+_tag_depth: contextvars.ContextVar[int] = contextvars.ContextVar("vermilion_tag_depth", default=0)
+
+
+def _from_json(x: Any, opener: RefOpener | None, depth: int | None = None) -> Any:
     t = type(x)
-    if t is list:
-        return [_from_json(i, opener) for i in x]
-    if t is not dict:
+    if t is not list and t is not dict:
         return x
+    if depth is None:  # called by a tag's decoder: continue its count
+        depth = _tag_depth.get()
+    depth += 1
+    if depth > DECODE_DEPTH:
+        raise RecursionError("nested deeper than vermilion ever encodes")
+    if t is list:
+        return [_from_json(i, opener, depth) for i in x]
     tag = x.get("$t")
     if tag is None:
-        return {k: _from_json(i, opener) for k, i in x.items()}
+        return {k: _from_json(i, opener, depth) for k, i in x.items()}
     decode = _TAGS.get(tag)
     if decode is None:
         raise DecodeError(f"unknown tag {tag!r} in stored value")
-    return decode(x, opener)
+    token = _tag_depth.set(depth)
+    try:
+        return decode(x, opener)
+    finally:
+        _tag_depth.reset(token)
 
 
 def _dec_datetime(x: dict[str, Any], _: RefOpener | None) -> dt.datetime:

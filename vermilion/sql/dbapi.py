@@ -38,6 +38,7 @@ from __future__ import annotations
 import datetime
 import re
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -184,12 +185,20 @@ DATETIME = _TypeObject("DATETIME", datetime.date, datetime.time, datetime.dateti
 ROWID = _TypeObject("ROWID", int, "INTEGER")
 
 
+def _null_character() -> Exception:
+    """sqlite3's error for SQL holding a NUL: ProgrammingError from Python 3.11, ValueError before."""
+    msg = "the query contains a null character"
+    return ProgrammingError(msg) if sys.version_info >= (3, 11) else ValueError(msg)
+
+
 def _convert_binding(cursor: Any, num: int, value: Any) -> Any:
     """apsw's hook for values it cannot bind: sqlite3's default adapters, else the sqlite3 error."""
     if isinstance(value, datetime.datetime):
         return value.isoformat(" ")
     if isinstance(value, (datetime.date, datetime.time)):
         return value.isoformat()
+    if sys.version_info < (3, 11):  # the running Python's sqlite3 says it this way
+        raise InterfaceError(f"Error binding parameter {num - 1} - probably unsupported type.")
     t = type(value)
     tname = t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
     raise ProgrammingError(f"Error binding parameter {num}: type '{tname}' is not supported")
@@ -229,11 +238,13 @@ def _check_sql(sql: Any, what: str = "execute") -> None:
     if not isinstance(sql, str):
         raise TypeError(f"{what}() argument 1 must be str, not {type(sql).__name__}")
     if "\0" in sql:
-        raise ProgrammingError("the query contains a null character")
+        raise _null_character()
     i = sql.find(";")
     while i >= 0:
         if apsw.complete(sql[: i + 1]):  # end of the first statement (quotes, triggers...)
             if _skip_blank(sql, i + 1) < len(sql):
+                if sys.version_info < (3, 11):  # the running Python's sqlite3 warns instead
+                    raise Warning("You can only execute one statement at a time.")
                 raise ProgrammingError("You can only execute one statement at a time.")
             return
         i = sql.find(";", i + 1)
@@ -247,6 +258,8 @@ def _bindings(params: Any) -> Any:
         return dict(params)
     if hasattr(params, "__len__") and hasattr(params, "__getitem__"):
         return params
+    if sys.version_info < (3, 11):
+        raise ValueError("parameters are of unsupported type")
     raise ProgrammingError("parameters are of unsupported type")
 
 
@@ -374,7 +387,7 @@ class Cursor:
         if not isinstance(sql_script, str):
             raise ValueError("script argument must be unicode.")
         if "\0" in sql_script:
-            raise ProgrammingError("the query contains a null character")
+            raise _null_character()
         self.connection.commit()
         self._reset()
         try:
