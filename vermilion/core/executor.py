@@ -236,7 +236,7 @@ class _Attempts:
 
     __slots__ = ("calls", "window", "deadline", "delay", "resends", "read_resent")
 
-    RETURN, RESEND, NO_SHA, REFRESH, WAIT, REFRESH_WAIT = range(6)
+    RETURN, NO_SHA, REFRESH, WAIT, REFRESH_WAIT = range(5)
 
     def __init__(self, calls: Sequence[Call]):
         self.calls = calls
