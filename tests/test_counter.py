@@ -253,15 +253,96 @@ def test_round_trips(r: Any) -> None:
     c += Counter(q=1)
     c.total()
     c.pop("q")
+    MultiSet("w").popitem()  # loads the script
     ops = [lambda: c["l"], lambda: c.__setitem__("x", 3), lambda: c.incr("x"),
            lambda: c.most_common(), lambda: c.most_common(2), lambda: c.update("hello" * 100),
            lambda: c.subtract({"l": 1}), lambda: "h" in c, lambda: len(c), lambda: c.copy(),
            lambda: c.total(), lambda: c.iadd(Counter(o=1)), lambda: c.iand({"l": 1}),
-           lambda: c.pop("l"), lambda: c.__delitem__("h"), lambda: c.items()]
+           lambda: c.pop("l"), lambda: c.__delitem__("h"), lambda: c.items(),
+           lambda: c.setdefault("s", 2), lambda: c.setdefault("s"), lambda: c.popitem()]
     for fn in ops:
         r.round_trips.reset()
         fn()
         assert r.round_trips.count == 1
+
+
+def test_popitem_is_lifo_in_insertion_order(r: Any) -> None:
+    c = MultiSet("abcaba")
+    c["z"] = 0
+    del c["a"]
+    c["a"] = 7  # deleted and added again: last
+    model = Counter("abcaba")
+    model["z"] = 0
+    del model["a"]
+    model["a"] = 7
+    while model:
+        assert c.popitem() == model.popitem()
+    assert not c.exists() and not r.exists(c.keys_owned[1])
+    with pytest.raises(KeyError) as info:
+        c.popitem()
+    assert str(info.value) == str(KeyError("popitem(): dictionary is empty"))
+    c.update("xy")
+    r.zadd(c.key, {'"w"': 4})  # another client's element comes last: it goes first
+    assert [c.popitem(), c.popitem(), c.popitem()] == [("w", 4), ("y", 1), ("x", 1)]
+
+
+def test_popitem_keeps_what_it_cannot_return(r: Any) -> None:
+    c = MultiSet({"a": 1, "b": 2}, key="c")
+    r.zadd("c", {'"b"': float("inf")})
+    with pytest.raises(vm.DecodeError, match="'c'"):
+        c.popitem()
+    assert r.zscore("c", '"b"') == float("inf")  # left in place
+    del c["b"]
+    r.zadd("c", {b"\xff": 3})  # not a value vermilion wrote: put back, last, and reported
+    with pytest.raises(vm.DecodeError, match="left in place"):
+        c.popitem()
+    assert r.zscore("c", b"\xff") == 3 and r.zrevrange("{c}:order", 0, 0) == [b"\xff"]
+    r.zrem("c", b"\xff")
+    r.zadd("c", {b"\xfe": 1})
+    with pytest.raises(vm.DecodeError):
+        with vm.transaction():
+            c.popitem()  # checked before the commit: nothing is removed
+    assert r.zscore("c", b"\xfe") == 1
+    r.zrem("c", b"\xfe")
+    with vm.transaction():
+        got = c.popitem()
+    assert got.value == ("a", 1) and not c.exists()
+
+
+def test_setdefault_fromkeys_reversed(r: Any) -> None:
+    c = MultiSet("abcaba")
+    model = Counter("abcaba")
+    assert c.setdefault("a") == model.setdefault("a") == 3
+    assert c.setdefault("b", 5) == model.setdefault("b", 5) == 2
+    assert c.setdefault("q", 5) == model.setdefault("q", 5) == 5
+    assert list(c) == list(model) and list(reversed(c)) == list(reversed(model))
+    with pytest.raises(TypeError, match="integers"):
+        c.setdefault("new")  # a count of None: counts are integers
+    with pytest.raises(TypeError, match="integers"):
+        c.setdefault("new", 1.5)
+    assert "new" not in c
+    c["n"] = c.setdefault("n", 0) + 1  # the count is tracked: an atomic increment
+    assert c["n"] == 1
+    with pytest.raises(NotImplementedError, match="MultiSet.fromkeys"):
+        MultiSet.fromkeys("abc")
+    with pytest.raises(NotImplementedError):
+        Counter.fromkeys("abc")
+
+
+def test_elements_named_like_parameters(r: Any) -> None:
+    """Counter's iterable and self are positional-only: elements may carry those names."""
+    assert MultiSet(self=42).items() == [("self", 42)]
+    assert MultiSet(iterable=42).items() == [("iterable", 42)]
+    c = MultiSet()
+    c.update(self=42, iterable=1)
+    c.subtract(self=2, iterable=3)
+    assert c.items() == [("self", 40), ("iterable", -2)]
+    with pytest.raises(TypeError):
+        c.update(42)
+    with pytest.raises(TypeError):
+        c.subtract({}, {})
+    with pytest.raises(TypeError):
+        MultiSet.update()  # type: ignore[call-arg]
 
 
 def test_iteration_in_chunks(r: Any) -> None:
@@ -389,6 +470,18 @@ class CounterMachine(RuleBasedStateMachine):
     def pop(self, e: Any) -> None:
         same(lambda: self.model.pop(e), lambda: self.real.pop(e))
 
+    @rule()
+    def popitem(self) -> None:
+        same(self.model.popitem, self.real.popitem)
+
+    @rule(e=elems, n=st.one_of(st.none(), counts))
+    def setdefault(self, e: Any, n: int | None) -> None:
+        if n is None and e not in self.model:
+            with pytest.raises(TypeError):  # counts are integers
+                self.real.setdefault(e, n)
+            return
+        same(lambda: self.model.setdefault(e, n), lambda: self.real.setdefault(e, n))
+
     @invariant()
     def same_state(self) -> None:
         if hasattr(self, "real"):
@@ -435,6 +528,21 @@ async def test_async_multiset(ar: Any) -> None:
     await c.incr("b")
     await c.update({"a": 1})
     assert ar.round_trips.count == 2
+
+
+async def test_async_popitem_setdefault(ar: Any) -> None:
+    c = AsyncMultiSet("abcaba")
+    assert await c.setdefault("a") == 3 and await c.setdefault("z", 0) == 0
+    assert [await c.popitem(), await c.popitem()] == [("z", 0), ("c", 1)]
+    with pytest.raises(NotImplementedError):
+        AsyncMultiSet.fromkeys("ab")
+    e = AsyncMultiSet(self=1)
+    await e.update(iterable=2)
+    await e.subtract(self=3)
+    assert await e.items() == [("self", -2), ("iterable", 2)]
+    await c.clear()
+    with pytest.raises(KeyError, match="popitem"):
+        await c.popitem()
 
 
 async def test_async_wrong_type(ar: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import copy
+import operator
 from typing import Any
 
 import differential
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 import vermilion as vm
+from vermilion.types import _container
 from vermilion.types.deque import AsyncDeque, Deque
 
 
@@ -177,6 +179,54 @@ def test_round_trips(r: Any) -> None:
     assert r.round_trips.count <= 10
 
 
+MUTATED = "deque mutated during iteration"
+
+
+def test_iterator_raises_when_the_deque_changes_length(r: Any) -> None:
+    # test_deque's TestVariousIteratorArgs.test_runtime_error_on_empty_deque
+    d = Deque()
+    it = iter(d)
+    d.append(10)
+    with pytest.raises(RuntimeError, match=MUTATED):
+        next(it)
+    d = Deque("abc")
+    it = iter(d)
+    d.pop()
+    with pytest.raises(RuntimeError, match=MUTATED):
+        list(it)  # deque raises at the first next(); here at the read that ends the chunk
+    d = Deque([1, 2, 3])
+    seen = []
+    with pytest.raises(RuntimeError, match=MUTATED):
+        for x in d:
+            seen.append(x)
+            d.append(x)
+    assert seen == [1, 2, 3]  # never more items than the deque had at iter()
+    it = iter(d)
+    assert [next(it), next(it)] == [1, 2]
+    assert operator.length_hint(it) == 4
+    d.rotate(1)  # a change that keeps the length goes unnoticed (the chunk read at iter())
+    assert list(it) == [3, 1, 2, 3]
+
+
+def test_iterator_checks_the_length_at_each_chunk(r: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr(_container, "BIG_CHUNK", 3)
+    d = Deque(range(8))
+    d.exists()
+    r.round_trips.reset()
+    assert list(iter(d)) == list(range(8))
+    assert r.round_trips.count == 3  # an unchanged deque: one read per chunk, no more
+    it = iter(d)
+    assert [next(it) for _ in range(3)] == [0, 1, 2]
+    r.rpush(d.key, b"99")  # another client
+    with pytest.raises(RuntimeError, match=MUTATED):
+        next(it)
+    out = []
+    for x in Deque(range(5)):  # the loop uses vermilion: the end is checked, nothing changed
+        out.append(x)
+        d.count(x)
+    assert out == list(range(5))
+
+
 def test_reference_reopens_with_maxlen(r: Any) -> None:
     inner = Deque([1, 2], maxlen=2, key="inner")
     holder = vm.List([inner])
@@ -319,6 +369,20 @@ async def test_async_deque(ar: Any) -> None:
     ar.round_trips.reset()
     await d.appendleft("x")
     assert ar.round_trips.count == 1
+
+
+async def test_async_iterator_raises_when_the_deque_changes_length(ar: Any) -> None:
+    d = AsyncDeque([1, 2, 3])
+    seen = []
+    with pytest.raises(RuntimeError, match=MUTATED):
+        async for x in d:
+            seen.append(x)
+            await d.appendleft(x)
+    assert seen == [1, 2, 3]
+    d = AsyncDeque([1, 2, 3])
+    ar.round_trips.reset()
+    assert [x async for x in d] == [1, 2, 3]
+    assert ar.round_trips.count == 1 + 1  # the initial value, then one read
 
 
 async def test_async_wrong_type(ar: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import operator
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 import vermilion as vm
 from vermilion.aio import List as AList
+from vermilion.types import _container
 
 
 def test_redis_sees_plain_list(r: Any) -> None:
@@ -239,6 +241,65 @@ def test_iteration_is_batched(r: Any) -> None:
     assert r.round_trips.count == 1
 
 
+def test_iterator_is_index_based_like_lists(r: Any) -> None:
+    """CPython's list_tests.test_exhausted_iterator and more: an iterator sees items appended
+    before it reaches the end, and stays exhausted once it has raised StopIteration."""
+    a = vm.List([1, 2, 3])
+    exhit, empit = iter(a), iter(a)
+    for _ in exhit:
+        next(empit)
+    a.append(9)
+    assert list(exhit) == [] and list(empit) == [9]
+    a.append(10)
+    assert list(empit) == [] and list(exhit) == []  # exhausted for good
+    empty = vm.List()
+    it = iter(empty)
+    empty.extend("ab")
+    assert list(it) == ["a", "b"]
+    work = vm.List([1])  # a work list: items appended while iterating are visited
+    seen = []
+    for x in work:
+        seen.append(x)
+        if x < 4:
+            work.append(x + 1)
+    assert seen == [1, 2, 3, 4]
+
+
+def test_iterator_reads_each_chunk_at_the_next_index(r: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr(_container, "BIG_CHUNK", 3)
+    lst = vm.List(range(7))
+    lst.exists()
+    r.round_trips.reset()
+    assert list(iter(lst)) == list(range(7))
+    assert r.round_trips.count == 3  # [0:3], [3:6], [6:9]: the list ended there, nothing ran since
+    it = iter(lst)
+    assert [next(it) for _ in range(4)] == [0, 1, 2, 3]
+    lst.extend([7, 8])
+    assert list(it) == [4, 5, 6, 7, 8]
+    sink = vm.List()
+    sink.exists()
+    r.round_trips.reset()
+    for x in lst:  # the loop uses vermilion: the end is checked with one more read
+        sink.append(x)
+    assert r.round_trips.count == 9 + 3 + 1
+    assert sink.copy() == list(range(9))
+
+
+def test_iterator_length_hint(r: Any, monkeypatch: Any) -> None:
+    lst = vm.List(range(5))
+    it = iter(lst)
+    assert operator.length_hint(it) == 5
+    next(it)
+    assert operator.length_hint(it) == 4
+    assert list(it) == [1, 2, 3, 4] and operator.length_hint(it) == 0
+    monkeypatch.setattr(_container, "BIG_CHUNK", 2)
+    it = iter(lst)
+    assert operator.length_hint(it) == 5  # the length is read with the first chunk
+    assert [next(it), next(it), next(it)] == [0, 1, 2]
+    assert operator.length_hint(it) == 2
+    assert operator.length_hint(iter(vm.List())) == 0
+
+
 def test_sort_round_trips(r: Any) -> None:
     lst = vm.List([3, 2, 1.5, -(2**53)])
     lst.sort()
@@ -389,6 +450,48 @@ def test_list_differential(r: Any) -> None:
     run_machine(ListMachine, examples=60, steps=40)
 
 
+class ListIteratorMachine(RuleBasedStateMachine):
+    """``list`` iterators against List iterators (chunks of 2 items) while the lists grow:
+    appends are the changes an iterator reading chunks reproduces exactly (the items it has
+    read stay where they were)."""
+
+    @initialize(vs=st.lists(st.integers(), max_size=5))
+    def setup(self, vs: list[int]) -> None:
+        self.model = list(vs)
+        self.real = vm.List(vs)
+        self.iterators: list[tuple[Any, Any]] = []
+
+    @rule(v=st.integers())
+    def append(self, v: int) -> None:
+        self.model.append(v)
+        self.real.append(v)
+
+    @rule(vs=st.lists(st.integers(), max_size=3))
+    def extend(self, vs: list[int]) -> None:
+        self.model.extend(vs)
+        self.real.extend(vs)
+
+    @rule()
+    def new_iterator(self) -> None:
+        self.iterators.append((iter(self.model), iter(self.real)))
+
+    @rule(data=st.data(), drain=st.booleans())
+    def advance(self, data: Any, drain: bool) -> None:
+        if not self.iterators:
+            return
+        model_it, real_it = data.draw(st.sampled_from(self.iterators))
+        if drain:
+            assert list(real_it) == list(model_it)
+        else:
+            assert next(real_it, "end") == next(model_it, "end")
+        assert operator.length_hint(real_it) <= operator.length_hint(model_it)
+
+
+def test_list_iterator_differential(r: Any, monkeypatch: Any) -> None:
+    monkeypatch.setattr(_container, "BIG_CHUNK", 2)
+    run_machine(ListIteratorMachine, examples=40, steps=30)
+
+
 # -- asyncio ------------------------------------------------------------------------------------
 
 async def test_async_list(ar: Any) -> None:
@@ -406,6 +509,28 @@ async def test_async_list(ar: Any) -> None:
     ar.round_trips.reset()
     await lst.append("d")
     assert ar.round_trips.count == 1
+
+
+async def test_async_iterator_is_index_based(ar: Any, monkeypatch: Any) -> None:
+    work = AList([1])
+    seen = []
+    async for x in work:
+        seen.append(x)
+        if x < 4:
+            await work.append(x + 1)
+    assert seen == [1, 2, 3, 4]
+    monkeypatch.setattr(_container, "BIG_CHUNK", 3)
+    lst = AList(range(7))
+    await lst
+    ar.round_trips.reset()
+    assert [x async for x in lst] == list(range(7))
+    assert ar.round_trips.count == 3
+    it = lst.__aiter__()
+    assert [await it.__anext__() for _ in range(4)] == [0, 1, 2, 3]
+    await lst.extend([7, 8])
+    assert [x async for x in it] == [4, 5, 6, 7, 8]
+    await lst.append(9)
+    assert [x async for x in it] == []  # exhausted for good
 
 
 async def test_async_expiry(ar: Any) -> None:

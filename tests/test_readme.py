@@ -163,7 +163,8 @@ def test_readme_block_runs_as_written(block: Block, r: Any, vermilion_server: An
     else:
         target.append((r, vermilion_server.url))
     namespace: dict[str, Any] = {"__name__": "__readme__"}
-    exec(compile(block.code, f"README.md:{block.line}", "exec"), namespace)
+    # dont_inherit: the block runs as a user's file would, without this module's __future__ imports
+    exec(compile(block.code, f"README.md:{block.line}", "exec", dont_inherit=True), namespace)
     check = CHECKS.get(block.heading)
     if check is not None:
         check(r, namespace)

@@ -47,7 +47,15 @@ from .types.locks import (
     Semaphore,
 )
 from .types.numbers import Float, Int
-from .types.queues import LifoQueue, LifoSetQueue, PriorityQueue, Queue, SetQueue, SimpleQueue
+from .types.queues import (
+    LifoQueue,
+    LifoSetQueue,
+    PriorityQueue,
+    Queue,
+    SetQueue,
+    ShutDown,
+    SimpleQueue,
+)
 from .types.set import Set
 from .types.strings import ImmutableString, String
 
@@ -71,7 +79,7 @@ __all__ = [
     "Deque", "DefaultDict", "Dict", "Float", "ImmutableString", "Int", "List", "MultiSet", "Set",
     "String",
     # queues
-    "LifoQueue", "LifoSetQueue", "PriorityQueue", "Queue", "SetQueue", "SimpleQueue",
+    "LifoQueue", "LifoSetQueue", "PriorityQueue", "Queue", "SetQueue", "ShutDown", "SimpleQueue",
     # synchronisation
     "Barrier", "BoundedSemaphore", "BrokenBarrierError", "Condition", "Event", "Lock", "RLock",
     "Semaphore",

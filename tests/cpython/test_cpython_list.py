@@ -30,10 +30,6 @@ XFAIL: dict[str, str] = {
     "test_copy": ("items are decoded afresh on every read, so `copy[i] is lst[i]` does not hold "
                   "(here for a small int: an int read from a List is a TrackedInt, which makes "
                   "`lst[i] += 1` atomic)"),
-    "test_exhausted_iterator": ("iteration reads the list in chunks of 10,000 items, the first "
-                                "when iter() is called (one round trip for a whole small list); "
-                                "an iterator that has read the last chunk does not see items "
-                                "appended later"),
 }
 
 

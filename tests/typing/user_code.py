@@ -80,3 +80,45 @@ def queues_and_locks() -> None:
 async def async_queues() -> None:
     q = vma.Queue[int](key="q")
     assert_type(await q.get(), int)
+
+
+def models_faces() -> None:
+    from typing import Annotated
+
+    from vermilion.models import (
+        Children,
+        Index,
+        LazyCommand,
+        Model,
+        Ref,
+        Repository,
+        Unique,
+        UnitOfWork,
+    )
+    from vermilion.models.aio import Repository as AsyncRepository
+    from vermilion.models.aio import UnitOfWork as AsyncUnitOfWork
+
+    class User(Model):
+        email: Annotated[str, Unique]
+        age: Annotated[int, Index] = 0
+        best: Ref[User] | None = None
+        friends: Children[list[User]] = []
+
+    users = Repository(User)
+    assert_type(users, Repository[User])
+    assert_type(users.get("luke"), User)
+    assert_type(users.filter(users.specs.filter(age__gte=18)), list[User])
+    assert_type(users.filter(lazy=True), LazyCommand[list[User]])
+    assert_type(users.count(), int)
+    assert_type(users.save(User(email="a@b")), User)
+    assert_type(users.delete("luke"), int)
+    with UnitOfWork(users) as uow:
+        assert_type(uow.repository.get("luke"), User)
+        uow.commit()
+
+    ausers = AsyncRepository(User)
+    assert_type(ausers.get("luke"), Awaitable[User])
+    assert_type(ausers.filter(), Awaitable[list[User]])
+    assert_type(ausers.count(), Awaitable[int])
+    assert_type(ausers.save(User(email="a@b")), Awaitable[User])
+    assert_type(AsyncUnitOfWork(ausers).repository, AsyncRepository[User])

@@ -1,4 +1,5 @@
-"""The ``vermilion`` command (also ``python -m vermilion``): ``demo``, ``server`` and ``sql``.
+"""The ``vermilion`` command (also ``python -m vermilion``): ``demo``, ``server``, ``sql`` and
+``models``.
 
 Expected failures (no redis-server to start, Redis unreachable or refusing, a missing
 database...) print one line on stderr, ``vermilion <command>: error: ...``, and exit with
@@ -14,9 +15,10 @@ import sys
 from collections.abc import Callable
 
 DESCRIPTION = """\
-Redis as the storage layer of Python programs: Python's own types and SQL databases stored in
-Redis.  Each command uses the Redis given by --url, else the VERMILION_URL environment variable,
-else a private redis-server started for the command (its data is gone when the command exits)."""
+Redis as the storage layer of Python programs: Python's own types, models and SQL databases
+stored in Redis.  Each command uses the Redis given by --url, else the VERMILION_URL environment
+variable, else a private redis-server started for the command (its data is gone when the command
+exits; 'models' needs one of the first two: a private server would hold no objects)."""
 
 EPILOG = """\
 examples:
@@ -24,6 +26,8 @@ examples:
   vermilion server --port 6390        a private redis-server until Ctrl-C
   vermilion sql HN                    an SQL shell on the database HN
   vermilion sql HN "SELECT 1"         one statement, printed as a table
+  vermilion models stats app:User     objects, TTLs and indexes of a model
+  vermilion models reindex app:User   build indexes added to a model with objects
   python -m vermilion ...             the same command
 
 'vermilion COMMAND --help' describes each command."""
@@ -70,6 +74,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_arguments(sql)
     sql.set_defaults(run=_run_sql)
+
+    models = sub.add_parser(
+        "models", help="inspect and reindex vermilion.models models (module:Model)",
+        description="Look after the models of vermilion.models, named as module:Model (imported "
+                    "with the current directory on sys.path): 'stats' counts objects and index "
+                    "entries, 'reindex' builds indexes added to a model that has objects.")
+    from .models import add_arguments as add_models_arguments
+
+    add_models_arguments(models)
+    models.set_defaults(run=_run_models)
     return parser
 
 
@@ -91,6 +105,12 @@ def _run_sql(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _run_models(args: argparse.Namespace) -> int:
+    from .models import run
+
+    return run(args)
+
+
 def _quiet_stdout() -> None:
     """Point stdout at /dev/null so that the interpreter's final flush cannot fail again."""
     try:
@@ -103,15 +123,24 @@ def _quiet_stdout() -> None:
 
 def _expected_errors() -> tuple[type[BaseException], ...]:
     """Failures that are about the environment, not bugs: no redis-server to start, Redis
-    unreachable or refusing (ACL, maxmemory), keys holding other data.  A script error or any
-    other exception is a bug and keeps its traceback."""
+    unreachable or refusing (ACL, maxmemory), keys holding other data, stored objects a model
+    cannot take (vermilion.models).  A script error or any other exception is a bug and keeps
+    its traceback."""
     import redis
 
     from ..core import errors
 
-    return (CommandError, errors.ServerNotFound, errors.ConfigurationError, errors.AccessDenied,
-            errors.OutOfMemory, errors.WrongTypeError, errors.DecodeError, errors.NotReplicated,
-            redis.ConnectionError, redis.TimeoutError)  # ServerUnavailable, ConnectionLost too
+    expected: tuple[type[BaseException], ...] = (
+        CommandError, errors.ServerNotFound, errors.ConfigurationError, errors.AccessDenied,
+        errors.OutOfMemory, errors.WrongTypeError, errors.DecodeError, errors.NotReplicated,
+        redis.ConnectionError, redis.TimeoutError)  # ServerUnavailable, ConnectionLost too
+    try:  # the models face needs pydantic, which the other commands do without
+        from ..models import DataLayerError, SpecificationError
+    except ImportError:
+        return expected
+    # DataLayerError: NotFoundError, UniqueViolation (reindex meeting duplicates),
+    # IndexNotReady, StoredDataError (a hash the model cannot read), AlreadyExists...
+    return (*expected, DataLayerError, SpecificationError)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import operator
 import secrets
 import threading
-from collections.abc import Callable
-from typing import Any, NoReturn
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, NoReturn, cast
 
 from ..core import runner
 from ..core.base import op_sequence
@@ -109,17 +110,111 @@ def check_hashable(value: Any) -> None:
             check_hashable(item)
 
 
-def list_chunk(key: str, start: int | None) -> Operation:
-    """Raw items of one iteration chunk of the list at ``key`` and the next start (or ``None``).
+def list_chunk(obj: Any, start: int) -> Operation:
+    """The decoded items ``[start, start + BIG_CHUNK)`` of the List or Deque ``obj`` and the
+    list's length: LRANGE and LLEN pipelined, one round trip."""
+    items, length = yield [
+        Call(("LRANGE", obj.key, start, start + BIG_CHUNK - 1), (obj.key,), readonly=True),
+        Call(("LLEN", obj.key), (obj.key,), readonly=True),
+    ]
+    return obj._dec_all(items), length
 
-    Each LRANGE asks for one item more than it yields, so a list of up to 10,000 items is read in
-    one round trip and a longer one in one more per 10,000 items.
+
+class _Cursor:
+    """Where an index-based iteration over a List (``fixed=False``) or a Deque (``fixed=True``)
+    stands, as CPython's list and deque iterators keep an index: each chunk is read at the index
+    after the last item yielded.  Shared by the sync and asyncio iterators."""
+
+    __slots__ = ("after", "current", "fixed", "index", "seq", "total")
+
+    def __init__(self, fixed: bool) -> None:
+        self.fixed = fixed
+        self.index = 0  # items yielded or buffered so far
+        self.total: int | None = None  # a Deque's length when iteration started
+        self.current: Iterator[Any] = iter(())  # the chunk being consumed
+        self.after = 0  # items known to follow the current chunk (as of the last read)
+        self.seq = 0  # op_sequence() at the last read
+
+    def take(self, items: list[Any], length: int) -> bool:
+        """Make ``items``, just read at ``self.index`` from a list of ``length`` items, the
+        current chunk; ``False`` when there are none (the end).  A Deque yields at most the
+        items it had when iteration started, and raises deque's RuntimeError when its length
+        changed."""
+        if self.fixed:
+            if self.total is None:
+                self.total = length
+            elif length != self.total:
+                raise RuntimeError("deque mutated during iteration")
+            items = items[: self.total - self.index]
+            length = self.total
+        self.index += len(items)
+        self.current = iter(items)
+        self.after = max(0, length - self.index)
+        self.seq = op_sequence()
+        return bool(items)
+
+    def read_more(self) -> bool:
+        """Whether to read at ``self.index`` now that the current chunk is used up: items
+        followed it at the last read, or a vermilion operation (an append...) has started in
+        this thread or asyncio task since.  Otherwise the sequence ended at the last read and
+        nothing done here since can have changed that: the iteration ends without a read."""
+        return self.after > 0 or op_sequence() != self.seq
+
+
+class SequenceIterator(itertools.chain[Any]):
+    """The iterator of a sync List or Deque: the items of one chunk after the other, at the
+    speed of a list iterator (the next chunk is read only when one is used up);
+    ``operator.length_hint`` gives the items left as of the last read."""
+
+    __slots__ = ("_cursor",)
+    _cursor: _Cursor
+
+    def __length_hint__(self) -> int:
+        return operator.length_hint(self._cursor.current) + self._cursor.after
+
+
+def iterate_sequence(obj: Any, fixed: bool) -> Iterator[Any]:
+    """``iter()`` of the sync List (``fixed=False``) or Deque (``fixed=True``) ``obj``, index-based
+    like CPython's iterators.
+
+    Each read takes up to BIG_CHUNK items at the index after the last one yielded, with the
+    length (LRANGE + LLEN pipelined: one round trip); the first is made here.  When a chunk is
+    used up, the next read is made if items followed it, or if a vermilion operation has started
+    in this thread or asyncio task since the last read (it may have appended items: a List
+    iterator sees them, as ``list``'s does); otherwise, or when a read finds nothing, the
+    iterator is exhausted for good (it then drops ``obj``).  So a whole pass over up to
+    BIG_CHUNK items is one round trip, or two when the loop itself used vermilion.  Items that
+    other clients, threads or tasks add while the last chunk is consumed may be missed, as any
+    concurrent write may.  A Deque iterator yields at most the items the deque had at
+    ``iter()`` and raises ``RuntimeError("deque mutated during iteration")`` when a later read
+    finds another length.
     """
-    start = start or 0
-    items = yield Call(("LRANGE", key, start, start + BIG_CHUNK), (key,), readonly=True)
-    if len(items) > BIG_CHUNK:
-        return items[:BIG_CHUNK], start + BIG_CHUNK
-    return items, None
+    cursor = _Cursor(fixed)
+    cursor.take(*obj._run(list_chunk(obj, 0), True, "__iter__"))
+    it = cast(SequenceIterator, SequenceIterator.from_iterable(_sync_chunks(obj, cursor)))
+    it._cursor = cursor
+    return it
+
+
+def _sync_chunks(obj: Any, cursor: _Cursor) -> Iterator[Iterator[Any]]:
+    """The chunks of :func:`iterate_sequence`: the one read at ``iter()``, then the next ones
+    while :meth:`_Cursor.read_more` says so and a read finds items."""
+    yield cursor.current
+    while cursor.read_more() and cursor.take(
+            *obj._run(list_chunk(obj, cursor.index), True, "__iter__")):
+        yield cursor.current
+
+
+async def aiterate_sequence(obj: Any, fixed: bool) -> AsyncIterator[Any]:
+    """``async for`` over the asyncio List or Deque ``obj``: :func:`iterate_sequence`'s rules,
+    the first chunk read at the first step."""
+    cursor = _Cursor(fixed)
+    more = True
+    while more and cursor.take(*(await obj._run(list_chunk(obj, cursor.index), True,
+                                                "__aiter__"))):
+        for item in cursor.current:
+            yield item
+        more = cursor.read_more()
 
 
 def scan_call(key: str, kind: str, cursor: Any) -> Call:

@@ -28,7 +28,7 @@ import collections.abc
 import operator
 from collections import Counter
 from collections.abc import Awaitable, Generator, ItemsView, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Generic
+from typing import TYPE_CHECKING, Any, Generic, NoReturn
 
 from typing_extensions import TypeVar
 
@@ -38,7 +38,7 @@ from ..core.codec import Codec
 from ..core.errors import DecodeError
 from ..core.keys import aux_key
 from ..core.scripts import load_script
-from ._container import check_hashable, increment_of, tracked
+from ._container import check_hashable, in_transaction, increment_of, put_back, tracked
 
 T = TypeVar("T", default=Any)
 _INIT = load_script("counter_init")
@@ -50,6 +50,7 @@ _SET = load_script("counter_set")
 _ITEMS = load_script("counter_items")
 _MOST_COMMON = load_script("counter_most_common")
 _CHUNK = load_script("counter_chunk")
+_POPITEM = load_script("counter_popitem")
 
 CHUNK = 10_000  # elements per round trip while iterating
 MAX_COUNT = 2**53
@@ -353,6 +354,57 @@ class MultiSetBase(RedisObject, Generic[T]):
         return self._count(reply)
 
     @op
+    def popitem(self) -> Op[tuple[T, int]]:
+        """Remove and return the last ``(elem, count)`` in insertion order (``Counter.popitem``,
+        which is ``dict``'s: LIFO); KeyError if empty.  One script, one round trip, atomic.
+
+        A count that is not an integer (``inf``, stored by another client) is left in place and
+        :class:`~vermilion.DecodeError` raised; an element that cannot be decoded is put back
+        where it was, last (one more round trip, atomic), and DecodeError raised.  Inside a
+        transaction the element is chosen, read and decoded first (the same script, read-only:
+        a WATCHed read) and the commit removes that element.
+        """
+        keys, args = self._keys(), [""]
+        tx = in_transaction(self)
+        if tx:
+            pair = yield run_script(_POPITEM, keys, ["", "peek"], readonly=True)
+            if pair:
+                self._dec(pair[0])
+                self._count(pair[1])
+                args = [pair[0]]
+        reply = yield run_script(_POPITEM, keys, args)
+        member, count = reply[0], self._count(reply[1])
+        try:
+            return self._dec(member), count
+        except DecodeError as exc:
+            return (yield from put_back(exc, member, run_script(
+                _SET, keys, ["set", count, member]), self.key, tx))
+
+    @op
+    def setdefault(self, elem: Any, default: Any = None) -> Op[int]:
+        """``counter.setdefault(elem, default)``: store ``default`` as ``elem``'s count if it is
+        absent (a new element goes last in insertion order) and return the stored count; one
+        script, one round trip, atomic.  ``default`` must be an integer unless ``elem`` is
+        present (then, as in ``Counter``, its count is returned and ``default`` unused).  The
+        count is tracked like :meth:`getitem`'s."""
+        member = self._enc_elem(elem)
+        try:
+            n = _check_count(default)
+        except TypeError:
+            reply = yield Call(("ZSCORE", self.key, member), (self.key,), readonly=True)
+            if reply is None:
+                raise
+        else:
+            reply = yield run_script(_SET, self._keys(), ["default", n, member])
+        return tracked(self, member, self._count(reply))
+
+    @classmethod
+    def fromkeys(cls, iterable: Any, v: Any = None) -> NoReturn:
+        """Undefined, as ``Counter.fromkeys``: NotImplementedError."""
+        raise NotImplementedError(
+            f"{cls.__name__}.fromkeys() is undefined.  Use {cls.__name__}(iterable) instead.")
+
+    @op
     def clear(self) -> Op[None]:
         """Remove every element (one DEL of both keys); one round trip, atomic."""
         keys = self._keys()
@@ -449,6 +501,10 @@ class MultiSet(MultiSetBase[T], SyncFace):
         for e, c in self._iterate(self._chunk):
             for _ in range(c):
                 yield e
+
+    def __reversed__(self) -> Iterator[Any]:
+        """The elements in reverse insertion order (a snapshot: one round trip)."""
+        return reversed(self.keys())
 
     def __bool__(self) -> bool:
         return bool(self.len())

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import collections
 import sys
-from collections.abc import Awaitable, Iterable, Iterator, MutableSequence
+from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator, MutableSequence
 from typing import TYPE_CHECKING, Any, Generic
 
 from typing_extensions import TypeVar
@@ -24,10 +24,11 @@ from ..core.errors import DecodeError
 from ..core.scripts import load_script
 from ._container import (
     SnapshotComparisons,
+    aiterate_sequence,
     check_first,
     in_transaction,
     increment_of,
-    list_chunk,
+    iterate_sequence,
     put_back,
     tombstone,
     tracked,
@@ -187,10 +188,6 @@ class DequeBase(RedisObject, Generic[T]):
                                               readonly=True)]
         return collections.deque(self._dec_all(items), self._maxlen(m))
 
-    def _chunk(self, start: int | None) -> Operation:
-        items, nxt = yield from list_chunk(self.key, start)
-        return self._dec_all(items), nxt
-
     # -- writing -----------------------------------------------------------------------------
     def _push(self, side: str, values: list[bytes]) -> Call:
         return run_script(_PUSH, self.keys_owned, [side, *values])
@@ -321,11 +318,17 @@ class Deque(SnapshotComparisons, DequeBase[T], SyncFace, MutableSequence[T]):
     key=...)``).
 
     ``initial`` is written only if the list does not exist yet.  ``d[i]``, ``len``, ``in``,
-    appends, pops, ``rotate``, ``insert``, ``remove`` are one round trip each; iteration reads
-    chunks of 10,000 items, one LRANGE each (not a snapshot if others write concurrently; no RuntimeError on
-    concurrent mutation).  Comparisons with deques, ``+`` and ``*`` read the items once and give
-    ``collections.deque`` values; ``+=`` and ``*=`` mutate atomically.  ``maxlen`` is read from
-    Redis (one round trip).
+    appends, pops, ``rotate``, ``insert``, ``remove`` are one round trip each.  Iteration
+    follows ``deque``'s iterator where Redis allows: it reads chunks of 10,000 items (one round
+    trip each) and yields at most the items the deque had when it started; when a later read
+    (the next chunk, or the read at the end) finds that the length changed, it raises
+    ``RuntimeError("deque mutated during iteration")``.  Changes that keep the length, and
+    changes by other clients or threads while the last chunk is consumed, go unnoticed.  A pass
+    over up to 10,000 items is one round trip (two when the loop itself runs vermilion
+    operations: the length is checked at the end); iterate ``d.copy()`` (one round trip, a
+    snapshot) when others write meanwhile.  Comparisons with deques, ``+`` and ``*`` read the
+    items once and give ``collections.deque`` values; ``+=`` and ``*=`` mutate atomically.
+    ``maxlen`` is read from Redis (one round trip).
     """
 
     __hash__ = None  # type: ignore[assignment]
@@ -348,7 +351,13 @@ class Deque(SnapshotComparisons, DequeBase[T], SyncFace, MutableSequence[T]):
         return self.get_maxlen()  # type: ignore[no-any-return]
 
     def __iter__(self) -> Iterator[Any]:
-        return self._iterate(self._chunk)
+        """An iterator like ``deque``'s: it yields at most the items the deque has now, and
+        raises ``RuntimeError("deque mutated during iteration")`` when a later read finds
+        another length.  One round trip per 10,000 items (the first chunk is read here), and
+        one more at the end, checking the length, if a vermilion operation has run in this
+        thread or task since the last read (see
+        :func:`~vermilion.types._container.iterate_sequence`)."""
+        return iterate_sequence(self, True)
 
     def __reversed__(self) -> Iterator[Any]:
         return reversed(self.copy())
@@ -413,5 +422,7 @@ class AsyncDeque(DequeBase[T], AsyncFace):
     else:
         __getitem__ = DequeBase.getitem
 
-    def __aiter__(self) -> Any:
-        return self._aiterate(self._chunk)
+    def __aiter__(self) -> AsyncIterator[T]:
+        """``async for``: :meth:`Deque.__iter__`'s rules, the first chunk read at the first
+        step."""
+        return aiterate_sequence(self, True)

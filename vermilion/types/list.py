@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from collections.abc import Awaitable, Iterable, Iterator, MutableSequence
+from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator, MutableSequence
 from typing import TYPE_CHECKING, Any, Generic, overload
 
 from typing_extensions import TypeVar
@@ -23,11 +23,12 @@ from ..core.errors import DecodeError
 from ..core.scripts import load_script
 from ._container import (
     SnapshotComparisons,
+    aiterate_sequence,
     as_index,
     check_first,
     in_transaction,
     increment_of,
-    list_chunk,
+    iterate_sequence,
     put_back,
     recursive_repr,
     slice_args,
@@ -133,10 +134,6 @@ class ListBase(RedisObject, Generic[T]):
     def copy(self) -> Op[list[T]]:
         """A plain ``list`` snapshot of the items (LRANGE 0 -1); one round trip."""
         return self._dec_all((yield self._range()))
-
-    def _chunk(self, start: int | None) -> Operation:
-        items, nxt = yield from list_chunk(self.key, start)
-        return self._dec_all(items), nxt
 
     # -- writing -----------------------------------------------------------------------------
     @op
@@ -299,8 +296,11 @@ class List(SnapshotComparisons, ListBase[T], SyncFace, MutableSequence[T]):
     ``List(["a", "b"], key="tasks")`` is the Redis list ``tasks`` (``LRANGE tasks 0 -1`` shows
     it).  ``initial`` is written only if the key does not exist yet.  Comparisons with lists and
     other Lists read the items once; ``+`` and ``*`` return plain lists; ``+=`` and ``*=`` mutate
-    atomically.  Iteration reads chunks of 10,000 items (one LRANGE each), so up to 10,000
-    items cost one round trip; it is not a snapshot if others write concurrently.
+    atomically.  Iteration follows ``list``'s iterator: it reads chunks of 10,000 items (one
+    round trip each, the next one at the index after the last item yielded), so it sees items
+    appended before it reaches the end, and then stays exhausted; a pass over up to 10,000 items
+    is one round trip (two when the loop itself runs vermilion operations: the end is read
+    again).  It is not a snapshot if others write concurrently.
     """
 
     if TYPE_CHECKING:
@@ -322,7 +322,12 @@ class List(SnapshotComparisons, ListBase[T], SyncFace, MutableSequence[T]):
     __contains__ = ListBase.contains
 
     def __iter__(self) -> Iterator[T]:
-        return self._iterate(self._chunk)
+        """An iterator like ``list``'s: index-based, it sees items appended before it reaches
+        the end and stays exhausted once it has.  One round trip per 10,000 items (the first
+        chunk is read here), and one more at the end if a vermilion operation has run in this
+        thread or task since the last read (see
+        :func:`~vermilion.types._container.iterate_sequence`)."""
+        return iterate_sequence(self, False)
 
     def __reversed__(self) -> Iterator[T]:
         return reversed(self.copy())
@@ -390,6 +395,8 @@ class AsyncList(ListBase[T], AsyncFace):
     else:
         __getitem__ = ListBase.getitem
 
-    def __aiter__(self) -> Any:
-        return self._aiterate(self._chunk)
+    def __aiter__(self) -> AsyncIterator[T]:
+        """``async for``: :meth:`List.__iter__`'s rules, the first chunk read at the first
+        step."""
+        return aiterate_sequence(self, False)
 

@@ -3,13 +3,27 @@
 * :class:`Queue` (FIFO) and :class:`LifoQueue`: a Redis list (``put`` appends with RPUSH;
   ``get`` takes the head, or the tail for LIFO).
 * :class:`PriorityQueue`: a Redis sorted set whose members share one score and sort by an
-  order-preserving encoding of the items (:mod:`vermilion.types._ordered`): Python's order.
+  order-preserving encoding of the items (:mod:`vermilion.core.ordered`): Python's order.
 * :class:`SimpleQueue`: a Redis list without ``maxsize`` or ``task_done``.
 * :class:`SetQueue` / :class:`LifoSetQueue`: a list plus the member set ``{key}:set``; putting a
   value that is already queued does nothing (hot-redis' SetQueue).
 
 Signatures, results and exceptions are those of :mod:`queue`: ``queue.Empty``, ``queue.Full``,
-``ValueError("'timeout' must be a non-negative number")``.
+``ValueError("'timeout' must be a non-negative number")``, and Python 3.13's
+``shutdown(immediate=False)`` / ``is_shutdown`` / ``queue.ShutDown`` on every Python (3.10+) for
+every queue but :class:`SimpleQueue` (as in :mod:`queue`): :data:`ShutDown`
+(``vermilion.ShutDown``) *is* ``queue.ShutDown`` on 3.13+, its own ``Exception`` subclass
+before.
+
+Shutdown is shared by every process using the queue: the state is kept in ``{key}:signal``,
+the list blocked getters wait on (one element: ``'1'`` while the open queue has items, ``'S'``
+once shut down, ``'I'`` once shut down immediately), written atomically by the shutdown script
+and checked atomically by the put and get scripts.  After ``shutdown()``, ``put`` raises
+``ShutDown`` (nothing written; inside a transaction too); ``get`` returns the items left, then
+raises ``ShutDown``.  ``shutdown(immediate=True)`` removes the queued items and counts a task
+done for each, so ``join`` waits only for the items in flight; ``get`` raises at once.  Every
+blocked ``get`` wakes up at once; blocked ``put`` and ``join`` see it at their next poll.  The
+state only moves forward, until ``delete()``, which removes it with the queue's other keys.
 
 Delivery is *at least once*, and a broken connection never loses an item (Redis' reliable-queue
 pattern, made idempotent):
@@ -24,7 +38,8 @@ pattern, made idempotent):
 * A delivery not acknowledged within ``visibility_timeout`` seconds (default 30; its consumer
   died, hung or was paused) is put back at the front by the next get of any consumer and
   delivered again: work may be repeated, so make it idempotent, or call ``renew()`` during
-  long tasks.  A late ``task_done()`` of a requeued delivery is harmless.
+  long tasks.  A late ``task_done()`` of a requeued delivery is harmless.  After
+  ``shutdown(immediate=True)`` such a delivery is dropped and its task counted done instead.
 * :class:`SimpleQueue` has no ``task_done``: a received item counts as acknowledged (its record
   is kept only for a resend and dropped by the consumer's next get).  A lost reply is still
   resent without loss; an item whose consumer died before receiving it is dropped once its
@@ -44,19 +59,22 @@ Differences from :mod:`queue`, by necessity:
 * ``put`` works inside :func:`vermilion.transaction`: its script runs in the commit and adds the
   item or, the queue being full, refuses it with ``queue.Full`` (atomically, without waiting;
   the block's other writes are applied, as with any error in a Redis transaction).
-* Blocking ``get`` waits in Redis (a ``BLMOVE`` rotation of the list onto itself, which changes
-  nothing and returns as soon as it is not empty; priority queues rotate a ``{key}:signal``
-  list kept non-empty while they are), pipelined with the get script, in chunks of at most one
-  second, so a wait without timeout stays cancellable; the client's ``socket_timeout`` (if any)
-  must be longer than one second.  A blocking ``put`` on a full queue and ``join`` poll the
-  server with a growing pause (2 ms up to 50 ms).
+* Blocking ``get`` waits in Redis (a ``BLMOVE`` rotation of the ``{key}:signal`` list onto
+  itself, which changes nothing and returns as soon as the list is not empty: while the queue
+  has items or is shut down; a :class:`SimpleQueue` rotates its own list), pipelined with the
+  get script, in chunks of at most one second, so a wait without timeout stays cancellable; the
+  client's ``socket_timeout`` (if any) must be longer than one second.  ``put`` writes the
+  signal; an item pushed into the list by another program (not by ``put``) is taken by the
+  next get, and by a blocked one within a second.  A blocking ``put`` on a full queue and
+  ``join`` poll the server with a growing pause (2 ms up to 50 ms).
 * The unfinished-task counter of ``task_done`` / ``join`` lives in ``{key}:unfinished`` and is
   shared by every process using the queue.
-* ``initial=`` (keyword): values written only if the queue's key does not exist yet (they count
-  as unfinished tasks; ``maxsize`` is not applied to them).
+* ``initial=`` (keyword): values written only if the queue's key does not exist yet and the
+  queue is not shut down (they count as unfinished tasks; ``maxsize`` is not applied to them).
 * The asyncio faces (:class:`AsyncQueue`...) mirror the sync API as coroutines and raise
   ``queue.Empty`` / ``queue.Full`` too (not ``asyncio.QueueEmpty`` / ``asyncio.QueueFull``).
-* Python 3.13's ``shutdown()`` is not provided.
+* ``is_shutdown`` is a read-only property reading the state from Redis (one round trip;
+  ``await q.is_shutdown`` on the asyncio faces), not a plain attribute.
 """
 
 from __future__ import annotations
@@ -66,6 +84,7 @@ import itertools
 import math
 import queue
 import secrets
+import sys
 import threading
 import time
 from collections.abc import Generator, Iterable
@@ -77,21 +96,23 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from typing_extensions import TypeVar
 
 from ..core import errors as _errors
+from ..core import ordered as _ordered
 from ..core.base import AsyncFace, RedisObject, SyncFace, op, to_ms
 from ..core.calls import Call, Op, Operation, Sleep, run_script
 from ..core.codec import Codec
 from ..core.errors import ConnectionLost, DecodeError
 from ..core.runner import in_transaction
 from ..core.scripts import load_script
-from . import _ordered
 
 _PUT = load_script("queue_put")
 _GET = load_script("queue_get")
 _ACK = load_script("queue_ack")
 _RELEASE = load_script("queue_release")
 _RENEW = load_script("queue_renew")
+_SHUTDOWN = load_script("queue_shutdown")
 
 WAIT_CHUNK = 1.0  # longest single blocking command, seconds
+LATE_MARGIN = 1.0  # seconds a failed get's script may still run after its wait (_Unclaimed)
 POLL_FIRST = 0.002  # first pause of a polling wait (full queue, join), seconds
 POLL_MAX = 0.05  # longest pause of a polling wait
 SEQ_WIDTH = 16  # hex digits of the sequence after a priority-queue member's order key
@@ -108,6 +129,14 @@ T = TypeVar("T", default=Any)  # the items' type: vm.Queue[str]
 
 _MISSING: Any = object()
 _TIMEOUT_MSG = "'timeout' must be a non-negative number"
+_SHUT_STATES = (b"S", b"I")  # the signal list's element once shut down (immediately: I)
+
+if sys.version_info >= (3, 13):
+    ShutDown = queue.ShutDown
+else:
+    class ShutDown(Exception):  # noqa: N818 - queue.ShutDown's name
+        """Raised by ``put`` / ``get`` of a queue that was shut down (``queue.ShutDown`` of
+        Python 3.13, which it is on 3.13 and later)."""
 
 
 def _block_arg(seconds: float) -> str:
@@ -136,6 +165,66 @@ def _resend(call: Call, error: BaseException | None = None) -> Operation:
             error = exc
 
 
+def _finished(owner: Any) -> bool:
+    """The asyncio task or thread that ran a get is over (the get cannot resume)."""
+    if isinstance(owner, threading.Thread):
+        return not owner.is_alive()
+    return bool(owner.done())
+
+
+class _Unclaimed:
+    """Delivery ids of a consumer's gets whose outcome is unknown: each get offers them to its
+    script, which returns the item one of them took, if any (no loss, no duplicate).
+
+    A get registers its fresh id before sending.  The id becomes claimable by the consumer's
+    other gets when that get fails (connection lost, or closed mid-request: cancelled), or when
+    it was abandoned without being closed (its asyncio task or thread ended while it was
+    suspended, as a cancellation on Python 3.10 can leave it).  A claimable id stays offered
+    while its script may still run late: a blocked pipeline runs its script when its wait ends,
+    until the server notices the connection is gone (``WAIT_CHUNK + LATE_MARGIN`` seconds).  Past
+    that, an item such a script took comes back when its visibility ends.
+    """
+
+    def __init__(self, guard: threading.RLock):
+        self._guard = guard
+        # delivery id -> (the get offering it, or None when claimable; its task/thread; until)
+        self._ids: dict[str, tuple[object | None, Any, float]] = {}
+
+    def take(self, get: object, owner: Any, fresh: str) -> list[tuple[str, float]]:
+        """The claimable ids ``(id, offered until)``, now offered by ``get``; registers its
+        ``fresh`` id."""
+        late = time.monotonic() + WAIT_CHUNK + LATE_MARGIN
+        with self._guard:
+            out = [(did, until if by is None else late)
+                   for did, (by, who, until) in list(self._ids.items())
+                   if by is None or _finished(who)]
+            for did, until in out:
+                self._ids[did] = (get, owner, until)
+            self._ids[fresh] = (get, owner, math.inf)
+        return out
+
+    def settle(self, get: object, earlier: list[tuple[str, float]], fresh: str, sent: float,
+               claimed: str | None) -> None:
+        """``get``'s script ran: its fresh id and the one it claimed are settled; the other ids
+        it offered stay claimable while their script may still run (after ``sent``)."""
+        with self._guard:
+            self._ids.pop(fresh, None)
+            for did, until in earlier:
+                if did == claimed or until <= sent:
+                    self._ids.pop(did, None)
+                else:
+                    self._ids[did] = (None, None, until)
+
+    def release(self, get: object, earlier: list[tuple[str, float]], fresh: str) -> None:
+        """``get`` failed: its ids (unless another get took them over) become claimable."""
+        late = time.monotonic() + WAIT_CHUNK + LATE_MARGIN
+        with self._guard:
+            for did, until in [*earlier, (fresh, late)]:
+                entry = self._ids.get(did)
+                if entry is not None and entry[0] is get:
+                    self._ids[did] = (None, None, until)
+
+
 class _QueueCore(RedisObject, Generic[T]):
     """What every queue shares: storage hooks, reliable ``get``/``get_nowait``, ``qsize``.
 
@@ -152,10 +241,13 @@ class _QueueCore(RedisObject, Generic[T]):
     """
 
     type_name = "Queue"
-    aux_suffixes: ClassVar[tuple[str, ...]] = ("unfinished", "inflight", "visible", "maxsize")
+    aux_suffixes: ClassVar[tuple[str, ...]] = (
+        "unfinished", "inflight", "visible", "signal", "maxsize")
     _kind: ClassVar[str] = "list"  # 'list' | 'set' | 'zset'
     _lifo: ClassVar[bool] = False
     _counted: ClassVar[bool] = True  # keeps the unfinished-tasks counter (and acknowledgements)
+    # has the {key}:signal list: getters wait on it, it holds the shutdown state (not SimpleQueue)
+    _closable: ClassVar[bool] = False
 
     def _setup_delivery(self, visibility_timeout: float | None) -> None:
         # None: acknowledged on receipt (the record only serves a resend after a lost reply)
@@ -164,10 +256,12 @@ class _QueueCore(RedisObject, Generic[T]):
                              else visibility_timeout)
         self._cid = secrets.token_hex(6)
         self._seq = itertools.count(1)
-        self._guard = threading.Lock()
+        # reentrant: a get abandoned without being closed is closed by the garbage collector,
+        # whenever it runs (maybe while this thread holds the guard), and then takes it
+        self._guard = threading.RLock()
         self._held: list[tuple[int, str]] = []  # (thread/task, delivery id) awaiting task_done
         self._confirmed: list[str] = []  # received 'auto' deliveries, forgotten by the next get
-        self._unclaimed: list[str] = []  # delivery ids of gets whose outcome is unknown
+        self._unclaimed = _Unclaimed(self._guard)  # ids of gets whose outcome is unknown
 
     @property
     def visibility_timeout(self) -> float | None:
@@ -178,13 +272,22 @@ class _QueueCore(RedisObject, Generic[T]):
     # -- storage hooks -----------------------------------------------------------------------
     _maxsize: int = 0  # the maxsize this object proposes (see _BoundedQueueBase.maxsize)
 
+    def _signal_key(self) -> str:
+        """The signal list (what getters wait on; the shutdown state), or the queue's own key
+        for a SimpleQueue, whose getters wait on the list itself."""
+        return self._aux("signal") if self._closable else self.key
+
+    def _unfinished_key(self) -> str:
+        return self._aux("unfinished") if self._counted else self.key
+
+    def _set_key(self) -> str:
+        return self._aux("set") if self._kind == "set" else self.key
+
     def _put_keys(self) -> list[str]:
         """The put script's five keys (unused slots repeat the queue's key)."""
         k = self.key
-        unfinished = self._aux("unfinished") if self._counted else k
-        aux = {"set": self._aux("set"), "zset": self._aux("seq")}.get(self._kind, k)
-        signal = self._aux("signal") if self._kind == "zset" else k
-        return [k, unfinished, aux, signal, self._aux("maxsize")]
+        aux = self._aux("seq") if self._kind == "zset" else self._set_key()
+        return [k, self._unfinished_key(), aux, self._signal_key(), self._aux("maxsize")]
 
     def _item_args(self, item: Any) -> list[Any]:
         return [self._enc(item)]
@@ -198,6 +301,8 @@ class _QueueCore(RedisObject, Generic[T]):
         reply = yield run_script(_PUT, self._put_keys(), header + args)
         if isinstance(reply, list):
             raise self._unorderable(args, reply[1])
+        if reply == -3:
+            raise ShutDown
         return reply
 
     def _unorderable(self, args: list[Any], member: bytes) -> TypeError:
@@ -227,16 +332,34 @@ class _QueueCore(RedisObject, Generic[T]):
         return "ack" if self._acks else "auto"
 
     def _delivery_keys(self) -> list[str]:
-        aux = self.key  # unused by plain lists
-        if self._kind == "set":
-            aux = self._aux("set")
-        elif self._kind == "zset":
-            aux = self._aux("signal")
-        unfinished = self._aux("unfinished") if self._counted else self.key
-        return [self.key, self._aux("inflight"), self._aux("visible"), unfinished, aux]
+        return [self.key, self._aux("inflight"), self._aux("visible"), self._unfinished_key(),
+                self._set_key(), self._signal_key()]
 
-    def _wait_key(self) -> str:
-        return self._aux("signal") if self._kind == "zset" else self.key
+    def _state_call(self) -> Call:
+        """Read the shutdown state (the signal list's element: see :meth:`_shut`)."""
+        sig = self._signal_key()
+        return Call(("LINDEX", sig, 0), (sig,), readonly=True)
+
+    def _shut(self, empty: bool = False) -> Generator[Any, Any, bool]:
+        """Whether the queue is shut down (``empty``: and has no item queued, ``get``'s first
+        check in ``queue.Queue``); one round trip, none for a SimpleQueue (never shut down)."""
+        if not self._closable:
+            return False
+        if not empty:
+            return (yield self._state_call()) in _SHUT_STATES
+        state, size = yield [self._state_call(), self._size_call()]
+        return state in _SHUT_STATES and not size
+
+    def _owner(self) -> Any:
+        """The asyncio task (asyncio face) or thread running the current operation."""
+        if self._face == "async":
+            try:
+                task = asyncio.current_task()
+            except RuntimeError:
+                task = None
+            if task is not None:
+                return task
+        return threading.current_thread()
 
     def _who(self) -> int:
         if self._face == "async":
@@ -258,12 +381,18 @@ class _QueueCore(RedisObject, Generic[T]):
 
         One round trip: the get script, preceded when ``wait`` is given by a blocking
         ``BLMOVE k k LEFT LEFT`` in the same pipeline (a rotation that changes nothing and
-        returns as soon as the queue, or a priority queue's signal list, is not empty).  After a
-        lost reply the script alone is resent with the same ids (idempotent); ids whose outcome
-        stays unknown are offered again by this object's next get.
+        returns as soon as the signal list, or a SimpleQueue's list, is not empty: the queue has
+        items or is shut down).  After a lost reply the script alone is resent with the same ids
+        (idempotent); ids whose outcome stays unknown are offered again by this object's next
+        gets, until their script can no longer run late.  ``ShutDown`` when the queue is shut
+        down and empty, or shut down immediately.
         """
         forget = self._drain(self._confirmed)
-        candidates = [*self._drain(self._unclaimed), f"{self._cid}:{next(self._seq):x}"]
+        fresh = f"{self._cid}:{next(self._seq):x}"
+        this = object()
+        earlier = self._unclaimed.take(this, self._owner(), fresh)
+        candidates = [*(did for did, _ in earlier), fresh]
+        sent = time.monotonic()
         script = run_script(_GET, self._delivery_keys(), [
             self._kind, self._side, self._mode, self._vis_ms, len(forget), *forget, *candidates])
         try:
@@ -271,7 +400,7 @@ class _QueueCore(RedisObject, Generic[T]):
                 if wait is None:
                     reply = yield script
                 else:
-                    wk = self._wait_key()
+                    wk = self._signal_key()
                     # EVALSHA even in a pipeline (the runner sends a batch's scripts as EVAL, 5 KB
                     # here): a NOSCRIPT reply is safe, the rotation before it changed nothing
                     replies = yield [
@@ -285,8 +414,8 @@ class _QueueCore(RedisObject, Generic[T]):
             except _LINK_ERRORS as exc:
                 reply = yield from _resend(script, exc)
         except (GeneratorExit, *_LINK_ERRORS) as exc:
-            with self._guard:  # outcome unknown: the next get claims these ids first
-                self._unclaimed.extend(candidates)
+            self._unclaimed.release(this, earlier, fresh)  # the next gets claim these first
+            with self._guard:
                 self._confirmed.extend(forget)
             if isinstance(exc, ConnectionLost):
                 raise ConnectionLost(
@@ -294,9 +423,13 @@ class _QueueCore(RedisObject, Generic[T]):
                     "an item it may have taken is not lost: this object's next get returns it "
                     f"({exc})", key=self.key, command="get") from exc
             raise
+        claimed = reply[0].decode() if isinstance(reply, list) else None
+        self._unclaimed.settle(this, earlier, fresh, sent, claimed)
         if reply is None:
             return None
-        return reply[0].decode(), reply[1]
+        if claimed is None:  # -1: shut down
+            raise ShutDown
+        return claimed, reply[1]
 
     def _take(self, wait: float | None) -> Operation:
         """Deliver and decode one item; ``_MISSING`` when the queue stayed empty.  An item that
@@ -338,6 +471,8 @@ class _QueueCore(RedisObject, Generic[T]):
         deadline = None
         if timeout is not None:
             if timeout < 0:
+                if (yield from self._shut(empty=True)):  # queue.Queue checks this first
+                    raise ShutDown
                 raise ValueError(_TIMEOUT_MSG)
             deadline = time.monotonic() + timeout
         first = True
@@ -382,18 +517,24 @@ class _QueueCore(RedisObject, Generic[T]):
         delivery; a lost reply is resent and returns the same item).  An item that cannot be
         decoded stays queued and raises :class:`~vermilion.DecodeError` (a second round trip
         puts it back).  Not usable inside transactions (use ``get_nowait``).
+        :class:`~vermilion.ShutDown` once the queue is shut down and empty, or shut down
+        immediately (a blocked get wakes up at once).
         """
         return (yield from self._get(block, timeout))
 
     @op
     def get_nowait(self) -> Op[T]:
         """Remove and return an item if one is immediately available, else raise
-        ``queue.Empty``; one round trip, atomic (usable inside transactions)."""
+        ``queue.Empty`` (``ShutDown``: see :meth:`get`); one round trip, atomic (usable inside
+        transactions)."""
         return (yield from self._get(False, None))
 
 
 class _BoundedQueueBase(_QueueCore[T]):
-    """``queue.Queue``'s operations: ``maxsize``, ``full``, ``put``, ``task_done``, ``join``."""
+    """``queue.Queue``'s operations: ``maxsize``, ``full``, ``put``, ``task_done``, ``join``,
+    ``shutdown``."""
+
+    _closable = True
 
     def __init__(
         self,
@@ -416,6 +557,8 @@ class _BoundedQueueBase(_QueueCore[T]):
         args = self._item_args(item)
         negative = block and timeout is not None and timeout < 0
         if negative and self._maxsize > 0:  # queue.Queue checks it only when bounded
+            if (yield from self._shut()):  # ... after the shutdown
+                raise ShutDown
             raise ValueError(_TIMEOUT_MSG)
         if self._in_transaction():
             # one script in the commit: it adds the item, or refuses (queue.Full) atomically
@@ -481,13 +624,15 @@ class _BoundedQueueBase(_QueueCore[T]):
         passed (then ``queue.Full``).  Inside :func:`vermilion.transaction` the script runs in
         the commit and a full queue raises ``queue.Full`` there (the item is not added; the
         block's other writes are, as with any error in a Redis transaction).
+        :class:`~vermilion.ShutDown` (nothing written, in a transaction too) once the queue is
+        shut down, checked by the same script; a blocked put sees it at its next attempt.
         """
         return (yield from self._put(item, block, timeout))
 
     @op
     def put_nowait(self, item: T) -> Op[None]:
-        """Add ``item`` or raise ``queue.Full`` at once; one atomic round trip (usable inside
-        transactions)."""
+        """Add ``item`` or raise ``queue.Full`` (``ShutDown`` once shut down) at once; one
+        atomic round trip (usable inside transactions)."""
         return (yield from self._put(item, False, None))
 
     @op
@@ -545,6 +690,34 @@ class _BoundedQueueBase(_QueueCore[T]):
         key = self._aux("unfinished")
         reply = yield Call(("GET", key), (key,), readonly=True)
         return int(reply) if reply is not None else 0
+
+    @op
+    def shutdown(self, immediate: bool = False) -> Op[None]:
+        """Shut the queue down, for every process using it, like Python 3.13's
+        ``queue.Queue.shutdown``; one atomic script (usable inside transactions).
+
+        From then on ``put`` raises :class:`~vermilion.ShutDown` (``queue.ShutDown`` on Python
+        3.13+), and ``get`` raises it once no item is left (items in flight, fetched before,
+        are still acknowledged with ``task_done``; a delivery whose visibility ends is still
+        put back and delivered again).  ``immediate=True`` also removes the queued items,
+        counts a task done for each (``join`` then waits only for the deliveries in flight) and
+        makes ``get`` raise at once; a delivery whose visibility ends afterwards is dropped and
+        counted done instead of being put back.  Every blocked ``get`` wakes up at once (the
+        state is written to ``{key}:signal``, the list getters wait on); blocked ``put`` and
+        ``join`` see it at their next poll (at most 50 ms).  Shutting down again does nothing
+        (``immediate=True`` after a plain shutdown still drains).  The state is part of the
+        queue: ``delete()`` removes it with the rest, so a queue made later at the same key
+        starts open; ``initial=`` is not written to a shut-down queue.
+        """
+        yield run_script(_SHUTDOWN, [self.key, self._unfinished_key(), self._set_key(),
+                                     self._signal_key()],
+                         [self._kind, "1" if immediate else "0"])
+
+    @property
+    def is_shutdown(self) -> Any:
+        """``True`` once the queue was shut down (by any process); one round trip (reads
+        ``{key}:signal``).  A property: ``q.is_shutdown``, ``await q.is_shutdown`` on asyncio."""
+        return self._run(self._shut(), True, "is_shutdown")
 
     @op(tx=False)
     def join(self) -> Op[None]:
@@ -615,7 +788,7 @@ class SetQueueBase(_BoundedQueueBase[T]):
     """Operations of :class:`SetQueue`: a FIFO list whose values are unique (``{key}:set``)."""
 
     type_name = "SetQueue"
-    aux_suffixes = ("unfinished", "set", "inflight", "visible", "maxsize")
+    aux_suffixes = ("unfinished", "set", "inflight", "visible", "signal", "maxsize")
     _kind = "set"
 
 
@@ -725,7 +898,8 @@ class LifoSetQueue(LifoSetQueueBase[T], _SyncBoundedMixin, SyncFace):
 
 
 class SimpleQueue(SimpleQueueBase[T], _SyncQueueMixin, SyncFace):
-    """``queue.SimpleQueue`` stored in the Redis list at ``key``.
+    """``queue.SimpleQueue`` stored in the Redis list at ``key`` (no ``shutdown``, as
+    ``queue.SimpleQueue`` has none).
 
     ``SimpleQueue(*, key=None, client=None, codec=None, initial=None, visibility_timeout=30)``.
     """

@@ -1,28 +1,27 @@
 -- Add items to a queue, atomically.
 -- KEYS: [1] the queue (a list, or a sorted set for priority queues), [2] the unfinished-tasks
 --   counter (when counted), [3] the member set of a set queue, or the sequence counter of a
---   priority queue, [4] the wake-up signal list of a priority queue (one element while it is
---   not empty), [5] the stored maxsize.  Unused slots repeat KEYS[1].
+--   priority queue, [4] the signal list (wake-up and shutdown state: every queue but
+--   SimpleQueue), [5] the stored maxsize.  Unused slots repeat KEYS[1].
 -- ARGV: kind ('list' | 'set' | 'zset'), counted ('1' | '0'), maxsize proposed by the caller
 --   (stored if none is: the first positive one wins; 0: unbounded), only_new ('1': write only if
---   KEYS[1] does not exist: `initial`, maxsize not applied), then the items: for 'list' / 'set'
---   the encoded values; for 'zset' per item: order key, payload, n, then n pairs lo, hi of the
---   lexicographic ranges holding items it cannot be compared with.
+--   KEYS[1] does not exist and the queue is not shut down: `initial`, maxsize not applied), then
+--   the items: for 'list' / 'set' the encoded values; for 'zset' per item: order key, payload,
+--   n, then n pairs lo, hi of the lexicographic ranges holding items it cannot be compared with.
 -- Returns the number of items added (0 for a set-queue member already queued), -1 when the
--- queue is full, or {-2, member} when an item cannot be ordered against the stored `member`
--- (nothing written in either case).
+-- queue is full, {-2, member} when an item cannot be ordered against the stored `member`, or -3
+-- when the queue is shut down (nothing written in these cases).
+--!include queue_common
 local key, kind = KEYS[1], ARGV[1]
 local counted = ARGV[2] == '1'
 local only_new = ARGV[4] == '1'
-local aux = KEYS[3]
-local want = 'list'
-if kind == 'zset' then want = 'zset' end
-local t = redis.call('TYPE', key)['ok']
-if t ~= 'none' then
-  if t ~= want then
-    return redis.error_reply('VM WRONGTYPE key holds a ' .. t .. ', not a ' .. want)
-  end
+local aux, sig = KEYS[3], KEYS[4]
+local err = queue_wrong_type(key, kind)
+if err then return redis.error_reply(err) end
+if only_new and redis.call('EXISTS', key) == 1 then return 0 end
+if queue_shut(sig, key) then
   if only_new then return 0 end
+  return -3
 end
 local maxsize = tonumber(redis.call('GET', KEYS[5]) or '')
 if maxsize == nil then
@@ -84,7 +83,5 @@ else
   end
 end
 if counted and added > 0 then redis.call('INCRBY', KEYS[2], added) end
-if kind == 'zset' and added > 0 then
-  if redis.call('LLEN', KEYS[4]) == 0 then redis.call('RPUSH', KEYS[4], '1') end
-end
+if added > 0 then queue_signal(sig, key) end
 return added

@@ -53,10 +53,15 @@ def _magnitude(num: int, den: int) -> bytes:
     return _length(len(ib)) + ib + _escaped(frac)
 
 
+def number(x: int | float) -> bytes:
+    """The encoding of a number (what :func:`encode` writes for it)."""
+    return _number(x)
+
+
 def _number(x: int | float) -> bytes:
     if isinstance(x, float):
         if x != x:
-            raise ValueError("NaN cannot be ordered in a PriorityQueue")
+            raise ValueError("NaN cannot be ordered (it is neither below nor above any number)")
         if x in (float("inf"), float("-inf")):
             return bytes((NUMBER, _POS_INF if x > 0 else _NEG_INF))
         num, den = x.as_integer_ratio()
