@@ -833,7 +833,7 @@ _ORDERABLE = st.one_of(
 def test_priority_encoding_follows_python_order(items: list[Any]) -> None:
     """The order-preserving encoding sorts like Python and tells equal values apart from
     different ones exactly as ``==`` does (no Redis: the encoding alone)."""
-    from vermilion.types import _ordered
+    from vermilion.core import ordered as _ordered
 
     keys = [_ordered.encode(x, repr_bytes)[0] for x in items]
     for a, ka in zip(items, keys):

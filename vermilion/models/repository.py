@@ -40,7 +40,7 @@ from .errors import (
     UniqueViolation,
 )
 from .model import Binding, Model, Reference, binding, version_of
-from .schema import MISSING, REF, Schema, index_member, load, record, store, unique_value
+from .schema import MISSING, RAW, REF, Schema, index_member, store, unique_value
 from .specs import Compiler, Leaf, Query, Specification, gather, matches, sort_key, specs
 
 _WRITE = load_script("model_write", "vermilion.models")
@@ -84,6 +84,11 @@ class RepositoryBase(RedisObject, Generic[M]):
         self.specs = specs
         self._compiler = Compiler(self.schema, self._codec)
         self._unit: _Unit | None = None
+        # per stored field: (spec, name, stored as raw text, index entry head, unique entry head)
+        self._refs = [f for f in self.schema.fields.values() if f.kind == REF]
+        self._layout = [
+            (f, f.name, f.kind == RAW, _head("i", f.name) if f.indexed else None,
+             _head("u", f.name) if f.unique else None) for f in self.schema.fields.values()]
         # every field plain (see _validated), and the model validates nothing of its own
         decorators = model.__pydantic_decorators__
         self._plain = all(f.exact is not None for f in self.schema.fields.values()) and not (
@@ -126,46 +131,45 @@ class RepositoryBase(RedisObject, Generic[M]):
             self, self._face, _text(version), stored)
 
     def _decode(self, id: str, flat: list[bytes], only: tuple[str, ...] | None = None) -> M:
-        schema, codec = self.schema, self._codec
-        key = schema.key(id)
+        """The object stored as the hash ``flat`` (fields and values), validated (a projection
+        ``only`` is built without validation); :class:`StoredDataError` names the key when the
+        hash is not what the model stores."""
         stored = {k.decode(): v for k, v in zip(flat[::2], flat[1::2])}
         version = stored.pop("_v", None)
         data: dict[str, Any] = {"id": id}
-        for f in schema.fields.values():
-            raw = stored.get(f.name)
-            if raw is None:
+        loads = self._codec.decode
+        for f, name, raw, _, _ in self._layout:
+            value = stored.get(name)
+            if value is None:
                 if f.default is MISSING and only is None:
-                    raise StoredDataError(
-                        f"{self.model.__name__} at key {key!r}: the required field {f.name!r} is "
-                        "missing (written by something else?)", key=key)
+                    raise self._unreadable(id, f"the required field {name!r} is missing")
                 continue
             try:
-                value = load(f, raw, codec)
+                data[name] = value.decode("utf-8", "surrogatepass") if raw else loads(value)
             except (DecodeError, UnicodeDecodeError) as exc:
-                raise StoredDataError(f"{self.model.__name__} at key {key!r}: field {f.name!r} "
-                                      f"cannot be decoded: {exc}", key=key) from None
-            if f.kind == REF and value is not None:
+                raise self._unreadable(id, f"field {name!r} cannot be decoded: {exc}") from None
+        for f in self._refs:
+            value = data.get(f.name)
+            if value is not None:
                 if not isinstance(value, str):
-                    raise StoredDataError(f"{self.model.__name__} at key {key!r}: reference "
-                                          f"{f.name!r} holds {value!r}, not a key", key=key)
-                assert f.ref is not None
-                value = Reference(value, schema.resolve(f.ref.target), None)
-            data[f.name] = value
+                    raise self._unreadable(id, f"reference {f.name!r} holds {value!r}, not a key")
+                target = self.schema.resolve(f.ref.target)  # type: ignore[union-attr]
+                data[f.name] = Reference(value, target, self._other(target))
         if only is not None:
             obj = self.model.model_construct(**data)
         else:
             try:
                 obj = self.model.model_validate(data)
             except ValidationError as exc:
-                raise StoredDataError(f"{self.model.__name__} at key {key!r} does not validate "
-                                      f"as the model: {exc}", key=key) from exc
-        for f in schema.fields.values():
-            if f.kind == REF:
-                value = obj.__dict__.get(f.name)
-                if isinstance(value, Reference):
-                    value._loader = self._other(schema.resolve(f.ref.target))  # type: ignore[union-attr]
-        self._bind(obj, version, stored if only is None else None)
+                raise self._unreadable(id, f"does not validate as the model: {exc}") from exc
+        obj.__pydantic_private__["_vm"] = Binding(  # type: ignore[index]
+            self, self._face, _text(version), stored if only is None else None)
         return obj
+
+    def _unreadable(self, id: str, what: str) -> StoredDataError:
+        key = self.schema.key(id)
+        return StoredDataError(f"{self.model.__name__} at key {key!r}: {what} (written by "
+                               "something else?)", key=key)
 
     def _validated(self, obj: M) -> M:
         """Run the model's validation on what ``obj`` holds now (in-place changes of lists,
@@ -185,23 +189,28 @@ class RepositoryBase(RedisObject, Generic[M]):
 
     def _entry(self, obj: M, mode: str, ttlmode: str, ttlms: int) -> tuple[list[Any], dict[str, bytes]]:
         """The ``S`` operation of ``model_write.lua`` for ``obj`` and the stored field bytes."""
-        schema, codec = self.schema, self._codec
+        codec = self._codec
         id = str(obj.id)
+        values = obj.__dict__
         fields: list[Any] = []
-        entries: list[tuple[str, str, bytes]] = []
+        entries: list[bytes] = []
         stored: dict[str, bytes] = {}
-        for f in schema.fields.values():
-            value = obj.__dict__.get(f.name)
-            data = stored[f.name] = store(f, value, codec)
-            fields += [f.name, data]
-            if f.indexed:
+        for f, name, raw, head_i, head_u in self._layout:
+            value = values.get(name)
+            data = stored[name] = (value.encode("utf-8", "surrogatepass") if raw and type(value) is str
+                                   else store(f, value, codec))
+            fields.append(name)
+            fields.append(data)
+            if head_i is not None:
                 try:
-                    entries.append(("i", f.name, index_member(value, id, codec)))
+                    member = index_member(value, id, codec)
                 except ValueError as exc:
-                    raise ValueError(f"{self.model.__name__}.{f.name}: {exc}") from None
-            if f.unique and value is not None:
-                entries.append(("u", f.name, unique_value(value, codec)))
-        return ["S", id, mode, ttlmode, ttlms, record(entries), len(fields) // 2, *fields], stored
+                    raise ValueError(f"{self.model.__name__}.{name}: {exc}") from None
+                entries.append(b"%s%d:%s" % (head_i, len(member), member))
+            if head_u is not None and value is not None:
+                claim = unique_value(value, codec)
+                entries.append(b"%s%d:%s" % (head_u, len(claim), claim))
+        return ["S", id, mode, ttlmode, ttlms, b"".join(entries), len(stored), *fields], stored
 
     def _ttl_args(self, expire_in: Any, expire_in_px: Any, keep_ttl: bool) -> tuple[str, int]:
         given = [x is not None for x in (expire_in, expire_in_px)].count(True) + bool(keep_ttl)
@@ -729,6 +738,13 @@ class RepositoryBase(RedisObject, Generic[M]):
                     self._bind(obj, version, None)
         unit.reads.clear()
         unit.writes.clear()
+
+
+def _head(kind: str, name: str) -> bytes:
+    """The start of an entry of an object's index record, as ``model_common.lua`` reads it:
+    ``<kind><len(name)>:<name><len(member)>:<member>`` (kind ``i``: index, ``u``: unique)."""
+    n = name.encode()
+    return b"%s%d:%s" % (kind.encode(), len(n), n)
 
 
 def _row_id(row: list[Any]) -> bytes:

@@ -298,19 +298,13 @@ def build_schema(model: type[Model]) -> Schema:
 
 # -- stored values -------------------------------------------------------------------------
 def store(field: FieldSpec, value: Any, codec: Codec) -> bytes:
-    """The bytes a field's value is stored as in the object's hash."""
+    """The bytes a field's value is stored as in the object's hash (read back by
+    ``RepositoryBase._decode``: raw fields as UTF-8 text, the others through the codec)."""
     if field.kind == RAW and isinstance(value, str):
         return value.encode("utf-8", "surrogatepass")
     if field.kind == REF:
         return codec.encode(ref_key(value))
     return codec.encode(value)
-
-
-def load(field: FieldSpec, data: bytes, codec: Codec) -> Any:
-    """The value of a stored field (the inverse of :func:`store`, before validation)."""
-    if field.kind == RAW:
-        return data.decode("utf-8", "surrogatepass")
-    return codec.decode(data)
 
 
 def ref_key(value: Any) -> str | None:
@@ -383,9 +377,3 @@ def unique_value(value: Any, codec: Codec) -> bytes:
     if isinstance(value, str):
         return value.encode("utf-8", "surrogatepass")
     return codec.encode(order_value(value) if isinstance(value, enum.Enum) else value)
-
-
-def record(entries: list[tuple[str, str, bytes]]) -> bytes:
-    """Pack index entries ``(kind, name, member)`` as ``model_common.lua`` reads them."""
-    return b"".join([b"%s%d:%s%d:%s" % (kind.encode(), len(n), n, len(member), member)
-                     for kind, n, member in ((k, name.encode(), m) for k, name, m in entries)])
