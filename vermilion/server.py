@@ -159,7 +159,8 @@ class EmbeddedServer:
         binary: str | None = None,
         directory: str | None = None,
     ):
-        self.binary = binary or find_redis_server()
+        self.binary: str = binary or find_redis_server()
+        self.dir: str
         if directory is None:
             _sweep_stale()
             self.dir = tempfile.mkdtemp(prefix="vm-", dir="/tmp")
@@ -168,11 +169,11 @@ class EmbeddedServer:
         else:
             self.dir = directory
         self._own_dir = directory is None
-        self.tcp = tcp or port is not None
-        self.port = port or 0
-        self.extra_args = list(extra_args)
+        self.tcp: bool = tcp or port is not None
+        self.port: int = port or 0
+        self.extra_args: list[str] = list(extra_args)
         self.proc: subprocess.Popen[bytes] | None = None
-        self.owner_pid = os.getpid()
+        self.owner_pid: int = os.getpid()
         self.start()
 
     @property
@@ -266,9 +267,9 @@ class LocalCluster:
         self, masters: int = 3, binary: str | None = None, *, replicas: int = 0,
         node_timeout: int = 2000,
     ):
-        self.binary = binary or find_redis_server()
+        self.binary: str = binary or find_redis_server()
         _sweep_stale()
-        self.dir = tempfile.mkdtemp(prefix="vmc-", dir="/tmp")
+        self.dir: str = tempfile.mkdtemp(prefix="vmc-", dir="/tmp")
         with open(os.path.join(self.dir, _OWNER_FILE), "w") as f:
             f.write(str(os.getpid()))
         self.node_timeout = node_timeout

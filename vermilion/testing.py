@@ -30,7 +30,7 @@ class RoundTrips:
     """Counts packed writes to the server: one per round trip (a pipeline is one)."""
 
     def __init__(self) -> None:
-        self.count = 0
+        self.count: int = 0
 
     def reset(self) -> None:
         self.count = 0

@@ -153,11 +153,11 @@ class Progress:
     def __init__(self, label: str, out: IO[str], *, tty: bool | None = None):
         self.label = label
         self.out = out
-        self.tty = out.isatty() if tty is None else tty
-        self.started = time.monotonic()
-        self.shown_at = float("-inf")
-        self.width = 0  # of the bar's line on the terminal, to clear it
-        self.drawn = False
+        self.tty: bool = out.isatty() if tty is None else tty
+        self.started: float = time.monotonic()
+        self.shown_at: float = float("-inf")
+        self.width: int = 0  # of the bar's line on the terminal, to clear it
+        self.drawn: bool = False
 
     def rate(self, done: int) -> str:
         elapsed = time.monotonic() - self.started

@@ -144,10 +144,10 @@ class Shell:
         self.db = db
         self.readonly = readonly
         self.max_width = max_width
-        self.out = out or sys.stdout
-        self.err = err or sys.stderr
-        self.failed = False
-        self.quit = False
+        self.out: IO[str] = out or sys.stdout
+        self.err: IO[str] = err or sys.stderr
+        self.failed: bool = False
+        self.quit: bool = False
         self._buffer = ""
 
     def _print(self, text: str) -> None:

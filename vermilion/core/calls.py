@@ -37,10 +37,10 @@ class Call:
         readonly: bool = False,
         script: Script | None = None,
     ):
-        self.args = tuple(args)
-        self.keys = tuple(keys)
-        self.readonly = readonly
-        self.script = script
+        self.args: tuple[Any, ...] = tuple(args)
+        self.keys: tuple[str, ...] = tuple(keys)
+        self.readonly: bool = readonly
+        self.script: Script | None = script
 
     @property
     def name(self) -> str:
@@ -66,7 +66,7 @@ class Sleep:
     __slots__ = ("seconds",)
 
     def __init__(self, seconds: float):
-        self.seconds = seconds
+        self.seconds: float = seconds
 
 
 Request = Union[Call, list[Call], Sleep]  # noqa: UP007 - runtime alias on 3.10

@@ -60,7 +60,7 @@ class Settings:
     async_connections: int = 64  # at most this many asyncio connections per server
 
 
-settings = Settings()
+settings: Settings = Settings()
 
 _PY_ERRORS: dict[str, type[Exception]] = {
     "IndexError": IndexError,
@@ -385,7 +385,7 @@ class SyncExecutor(_SlotRouting):
 
     def __init__(self, client: Any):
         self.client = client
-        self.is_cluster = isinstance(client, RedisCluster)
+        self.is_cluster: bool = isinstance(client, RedisCluster)
         self._free: dict[Any, list[Any]] = {}
         self._pid = os.getpid()
 
@@ -582,7 +582,7 @@ class AsyncExecutor(_SlotRouting):
 
     def __init__(self, client: Any):
         self.client = client
-        self.is_cluster = isinstance(client, AsyncRedisCluster)
+        self.is_cluster: bool = isinstance(client, AsyncRedisCluster)
         self._pools: dict[Any, _AsyncPool] = {}
         self._loop: Any = None
         self._closer: Any = None

@@ -21,7 +21,7 @@ from .errors import NotReplicated, TransactionConflict, TransactionError
 from .executor import AsyncExecutor, Pin, SyncExecutor, describe, translate
 
 
-class RawBatch(list):  # type: ignore[type-arg]
+class RawBatch(list[Call]):
     """A batch whose replies (errors included) are handed back unexamined."""
 
 
@@ -128,7 +128,7 @@ class Transaction:
 
     def __init__(self, executor: Any):
         self.executor = executor
-        self.pin = Pin()
+        self.pin: Pin = Pin()
         self.watched: set[str] = set()
         self.queued: list[tuple[Call | list[Call], Operation, Queued]] = []
 

@@ -19,9 +19,9 @@ class Script:
     __slots__ = ("name", "source", "sha")
 
     def __init__(self, name: str, source: str):
-        self.name = name
-        self.source = source
-        self.sha = hashlib.sha1(source.encode()).hexdigest()
+        self.name: str = name
+        self.source: str = source
+        self.sha: str = hashlib.sha1(source.encode()).hexdigest()
 
     def __repr__(self) -> str:
         return f"Script({self.name!r})"

@@ -96,6 +96,8 @@ from .specs import (
     FilterSpec,
     JoinSpec,
     OnlySpec,
+    OrderSpec,
+    PaginateSpec,
     Specification,
     SpecificationError,
 )
@@ -261,7 +263,7 @@ class SpecificationList(_SpecificationList):
                               for t in targets))
 
 
-specs = SpecificationList()
+specs: SpecificationList = SpecificationList()
 InternalSpecificationList = SpecificationList
 FilterSpecification = FilterSpec
 SpecificationType = Specification
@@ -276,10 +278,10 @@ class AdaptiveFilter(FilterSpec):
 
 
 filter_ = AdaptiveFilter
-order = SpecificationList.order
-paginate = SpecificationList.paginate
-join = SpecificationList.join
-only = SpecificationList.only
+order: Callable[..., OrderSpec] = SpecificationList.order
+paginate: Callable[..., PaginateSpec] = SpecificationList.paginate
+join: Callable[..., JoinSpec] = SpecificationList.join
+only: Callable[..., OnlySpec] = SpecificationList.only
 
 
 # -- models ------------------------------------------------------------------------------------
@@ -324,7 +326,8 @@ class BaseModel(Model, metaclass=_AssimilatorMeta):
                 cls.AssimilatorConfig = inherited  # type: ignore[misc]
         exclude = [str(name) for name in merged.get("exclude") or ()]
         control = [name for name in CONTROL_FIELDS if name in cls.model_fields]
-        cls.__vermilion_control_fields__ = tuple(dict.fromkeys(control + exclude))
+        setattr(cls, "__vermilion_control_fields__",  # noqa: B010 - a plain assignment reads as
+                tuple(dict.fromkeys(control + exclude)))  # an override to type checkers
 
     def generate_id(self, **kwargs: Any) -> str:
         """The id of a new object (override to choose another)."""

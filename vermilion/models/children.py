@@ -34,7 +34,7 @@ class RefCodec:
         self.target = target
         self.inner = inner
         self.loader = loader
-        self.head = resolve_model(target).__schema__().base.encode() + b":"
+        self.head: bytes = resolve_model(target).__schema__().base.encode() + b":"
 
     def encode(self, value: Any) -> bytes:
         if isinstance(value, (Model, Reference)):

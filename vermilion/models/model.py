@@ -42,6 +42,7 @@ class Reference:
     """
 
     __slots__ = ("key", "_target", "_loader", "_loaded")
+    key: str
 
     def __init__(self, key: str, target: Any, loader: Any = None):
         self.key = key
@@ -107,6 +108,11 @@ class Binding:
     loaded it, the version it had then, the stored bytes of its fields, its open children."""
 
     __slots__ = ("children", "face", "repo", "stored", "version")
+    repo: Any
+    face: str
+    version: str | None
+    stored: dict[str, bytes] | None
+    children: dict[str, Any]
 
     def __init__(self, repo: Any, face: str, version: str | None,
                  stored: dict[str, bytes] | None):
@@ -209,7 +215,8 @@ class _ChildField:
 class Model(BaseModel):
     """Base class of the models stored by :class:`~vermilion.models.Repository`."""
 
-    model_config = ConfigDict(validate_assignment=True, arbitrary_types_allowed=True)
+    model_config: ClassVar[ConfigDict] = ConfigDict(validate_assignment=True,
+                                                    arbitrary_types_allowed=True)
 
     id: str = None  # type: ignore[assignment]  # generated when not given (see Meta)
 

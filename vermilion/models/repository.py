@@ -21,7 +21,7 @@ expired object is never returned, counted, or found holding a unique value.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Generator, Iterator
-from typing import Any, Generic, Literal, TypeVar, overload
+from typing import Any, ClassVar, Generic, Literal, TypeVar, overload
 
 from pydantic import ValidationError
 from redis.exceptions import ResponseError
@@ -41,7 +41,17 @@ from .errors import (
 )
 from .model import Binding, Model, Reference, binding, version_of
 from .schema import MISSING, RAW, REF, Schema, index_member, store, unique_value
-from .specs import Compiler, Leaf, Query, Specification, gather, matches, sort_key, specs
+from .specs import (
+    Compiler,
+    Leaf,
+    Query,
+    Specification,
+    SpecificationList,
+    gather,
+    matches,
+    sort_key,
+    specs,
+)
 
 _WRITE = load_script("model_write", "vermilion.models")
 _QUERY = load_script("model_query", "vermilion.models")
@@ -73,7 +83,7 @@ class _Unit:
 class RepositoryBase(RedisObject, Generic[M]):
     """Every operation of a repository, written once for both faces."""
 
-    type_name = "ModelRepository"
+    type_name: ClassVar[str] = "ModelRepository"
 
     def __init__(self, model: type[M], *, client: Any = None, codec: Codec | None = None):
         if not (isinstance(model, type) and issubclass(model, Model)):
@@ -81,7 +91,7 @@ class RepositoryBase(RedisObject, Generic[M]):
         self.model: type[M] = model
         self.schema: Schema = model.__schema__()
         super().__init__(key=self.schema.base, client=client, codec=codec)
-        self.specs = specs
+        self.specs: SpecificationList = specs
         self._compiler = Compiler(self.schema, self._codec)
         self._unit: _Unit | None = None
         # per stored field: (spec, name, stored as raw text, index entry head, unique entry head)
@@ -785,8 +795,8 @@ class LazyCommand(Generic[R]):
     face, ``await lazy``."""
 
     def __init__(self, thunk: Callable[[], Any]):
-        self._thunk = thunk
-        self._done = False
+        self._thunk: Callable[[], Any] = thunk
+        self._done: bool = False
         self._result: Any = None
 
     def __call__(self) -> R:
@@ -819,7 +829,7 @@ class LazyCommand(Generic[R]):
     def __eq__(self, other: object) -> bool:
         return bool(self() == other)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):

@@ -168,7 +168,7 @@ class SpecificationList:
         return JoinSpec(tuple(fields))
 
 
-specs = SpecificationList()
+specs: SpecificationList = SpecificationList()
 
 
 @dataclasses.dataclass

@@ -141,15 +141,15 @@ STAT_FIELDS = ("exec", "query", "exec_statement", "query_statement", "query_into
                "transactions", "rollbacks", "errors", "rows", "changes", "stream_entries")
 
 
-class Rows(list):  # type: ignore[type-arg]
+class Rows(list[tuple[Any, ...]]):
     """The rows (tuples) a call returned, with ``columns`` (the names of the last statement that
     has result columns) and ``changes`` (rows inserted, updated or deleted by the call)."""
 
     def __init__(self, rows: list[tuple[Any, ...]], columns: tuple[str, ...] = (),
                  changes: int = 0):
         super().__init__(rows)
-        self.columns = columns
-        self.changes = changes
+        self.columns: tuple[str, ...] = columns
+        self.changes: int = changes
 
     def __repr__(self) -> str:
         return f"Rows({list.__repr__(self)}, columns={self.columns!r}, changes={self.changes})"

@@ -159,7 +159,7 @@ class _TypeObject:
 
     def __init__(self, name: str, *values: Any):
         self.name = name
-        self.values = frozenset(v.upper() if isinstance(v, str) else v for v in values)
+        self.values: frozenset[Any] = frozenset(v.upper() if isinstance(v, str) else v for v in values)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, str):
@@ -298,9 +298,9 @@ class Cursor:
             raise TypeError(f"expected a Connection, not {type(connection).__name__}")
         connection._check()
         self.connection = connection
-        self.arraysize = 1
+        self.arraysize: int = 1
         self.row_factory: _RowFactory | None = connection.row_factory
-        self.rowcount = -1
+        self.rowcount: int = -1
         self.lastrowid: int | None = None
         self._description: tuple[tuple[Any, ...], ...] | None = None
         self._count_at_end = False  # a DML statement with RETURNING: rowcount set at the end

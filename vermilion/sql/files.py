@@ -62,7 +62,7 @@ from .keys import FORMAT, db_keys, hash_tag
 from .leases import DEFAULT_LEASE, RELEASE_DELAY, keeper, side_executor
 from .pagecache import PageCache, page_cache
 
-log = logging.getLogger("vermilion.sql")
+log: logging.Logger = logging.getLogger("vermilion.sql")
 
 VFS_NAME = "vermilion-redis"
 DEFAULT_BUSY_TIMEOUT = 5.0  # seconds
@@ -96,18 +96,18 @@ class Context:
     def __init__(self, executor: SyncExecutor, client: Any, name: str, lease: float,
                  busy_timeout: float):
         self.executor = executor
-        self.side = side_executor(client)
+        self.side: SyncExecutor = side_executor(client)
         self.name = name
-        self.keys = db_keys(name)
-        self.lease_ms = max(1, int(lease * 1000))
-        self.queue_ms = int(min(max(lease, QUEUE_EXPIRY_MIN), QUEUE_EXPIRY_MAX) * 1000)
+        self.keys: tuple[str, ...] = db_keys(name)
+        self.lease_ms: int = max(1, int(lease * 1000))
+        self.queue_ms: int = int(min(max(lease, QUEUE_EXPIRY_MIN), QUEUE_EXPIRY_MAX) * 1000)
         self.busy_timeout = busy_timeout
-        self.busy_since = 0.0  # start of the current busy wait (see _busy_handler)
-        self.gave_up = False  # a queued writer waited its whole busy timeout: do not retry
+        self.busy_since: float = 0.0  # start of the current busy wait (see _busy_handler)
+        self.gave_up: bool = False  # a queued writer waited its whole busy timeout: do not retry
         self.cache: PageCache = page_cache(executor, name)
-        self.cid = next(Context._ids)
+        self.cid: int = next(Context._ids)
         self.file: RedisFile | None = None
-        self.intent_write = False  # set by the connection's exec tracer before each statement
+        self.intent_write: bool = False  # set by the connection's exec tracer before each statement
         self.peek: tuple[int, int, bytes | None] = (0, 0, None)  # npages, page_size, page 1
 
 
@@ -118,8 +118,10 @@ class MemFile:
     """A journal (or other side file) kept in process memory."""
 
     def __init__(self, vfs: RedisVFS, name: str, flags: int):
-        self.vfs, self.name, self.flags = vfs, name, flags
-        self.data = vfs.mem.setdefault(name, bytearray())
+        self.vfs: RedisVFS = vfs
+        self.name: str = name
+        self.flags: int = flags
+        self.data: bytearray = vfs.mem.setdefault(name, bytearray())
 
     def xRead(self, amount: int, offset: int) -> bytes:
         return bytes(self.data[offset : offset + amount])
@@ -167,27 +169,28 @@ class RedisFile:
 
     def __init__(self, ctx: Context):
         self.ctx = ctx
-        self.level = _NONE
-        self.reader_held = False
-        self.member = ""  # reader id of the current transaction
-        self.owner = ""  # owner id of the writer lease held (the member that took it)
-        self.fence = 0  # fencing token of the writer lease held (0: none)
-        self.keep_next = False  # the last commit kept the writer lease (see _release_writer)
-        self.kept = False  # holding the writer lease between transactions, its release queued
-        self.snapshot = -1
-        self.epoch = ""
-        self.head = ""  # id of the commit that produced ``snapshot`` ('' for none)
-        self.leaseless = False  # reading without a reader lease (Redis out of memory)
+        self.level: int = _NONE
+        self.reader_held: bool = False
+        self.member: str = ""  # reader id of the current transaction
+        self.owner: str = ""  # owner id of the writer lease held (the member that took it)
+        self.fence: int = 0  # fencing token of the writer lease held (0: none)
+        self.keep_next: bool = False  # the last commit kept the writer lease (see _release_writer)
+        self.kept: bool = False  # holding the writer lease between transactions, its release queued
+        self.snapshot: int = -1
+        self.epoch: str = ""
+        self.head: str = ""  # id of the commit that produced ``snapshot`` ('' for none)
+        self.leaseless: bool = False  # reading without a reader lease (Redis out of memory)
         self._cached: tuple[int, str, str] = (-1, "", "")  # the cache's state sent by a begin
-        self.npages = 0
-        self.page_size = 0
+        self.npages: int = 0
+        self.page_size: int = 0
         self.dirty: dict[int, bytes] = {}
         self.size: int | None = None  # file size while writing (None: npages * page_size)
-        self.gen = 0
-        self.base_id = f"{secrets.token_hex(6)}.{ctx.cid}"
-        self.reset_sqlite_cache = False  # the database went back in time since the last begin
-        self.time_travels = 0
-        self.pid = os.getpid()  # leases belong to this process (not to a forked child)
+        self.gen: int = 0
+        self.base_id: str = f"{secrets.token_hex(6)}.{ctx.cid}"
+        self.reset_sqlite_cache: bool = False  # the database went back in time since the last begin
+        self.time_travels: int = 0
+        self.pid: int = os.getpid()  # leases belong to this process (not to a forked child)
+        self.peek1: bytes | None
         # SQLite reads the header once at open, unlocked: serve it from the open's peek
         self.npages, self.page_size, self.peek1 = ctx.peek
         if not self.npages:

@@ -41,7 +41,7 @@ RELEASE_DELAY = 0.02  # seconds a reader release may wait for the next begin to 
 MAX_CARRIED = 500  # reader releases one begin carries at most (the rest go with the keeper)
 COUNTS_DELAY = 0.05  # seconds statistics counters are buffered before the keeper sends them
 
-log = logging.getLogger("vermilion.sql")
+log: logging.Logger = logging.getLogger("vermilion.sql")
 
 
 def count_call(keys: tuple[str, str], fields: dict[str, int]) -> Call:
@@ -82,18 +82,18 @@ class Keeper(threading.Thread):
 
     def __init__(self) -> None:
         super().__init__(name="vermilion-sql-leases", daemon=True)
-        self.cond = threading.Condition()
+        self.cond: threading.Condition = threading.Condition()
         self.files: weakref.WeakSet[RedisFile] = weakref.WeakSet()
         self.releases: dict[Group, list[tuple[str, str, str]]] = {}  # -> (op, owner, fence)
         # (executor, (meta key, stats key)) -> field -> increment
         self.counts: dict[tuple[Any, tuple[str, str]], dict[str, int]] = {}
-        self.sending = False
-        self.release_due = float("inf")  # when the queued releases must be sent
-        self.wake_at = 0.0  # when the sleeping keeper plans to wake (0: it is awake)
-        self.flushing = 0  # threads waiting in flush()
+        self.sending: bool = False
+        self.release_due: float = float("inf")  # when the queued releases must be sent
+        self.wake_at: float = 0.0  # when the sleeping keeper plans to wake (0: it is awake)
+        self.flushing: int = 0  # threads waiting in flush()
         # held while the keeper runs (not while it sleeps): a fork waits for it (see _before_fork)
-        self.active = threading.Lock()
-        self.next_renew = time.monotonic() + DEFAULT_LEASE / 3
+        self.active: threading.Lock = threading.Lock()
+        self.next_renew: float = time.monotonic() + DEFAULT_LEASE / 3
 
     def release(self, ex: Any, keys: tuple[str, ...], lease_ms: int, op: str, owner: str,
                 fence: int = 0, delay: float | None = None) -> None:

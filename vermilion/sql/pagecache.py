@@ -21,14 +21,14 @@ class PageCache:
     """
 
     def __init__(self, capacity: int = CACHE_PAGES):
-        self.lock = threading.Lock()
-        self.version = -1
-        self.epoch = ""
-        self.head = ""  # id of the commit that produced ``version`` ('' for none)
+        self.lock: threading.Lock = threading.Lock()
+        self.version: int = -1
+        self.epoch: str = ""
+        self.head: str = ""  # id of the commit that produced ``version`` ('' for none)
         self.capacity = capacity
         self.pages: OrderedDict[int, bytes] = OrderedDict()
-        self.flushes = 0  # whole-cache flushes (time travel, or too many changes)
-        self.npages = 0  # no cached page is past this (truncate scans only when it shrinks)
+        self.flushes: int = 0  # whole-cache flushes (time travel, or too many changes)
+        self.npages: int = 0  # no cached page is past this (truncate scans only when it shrinks)
 
     def valid_at(self, version: int, epoch: str, head: str) -> bool:
         return self.version == version and self.epoch == epoch and self.head == head

@@ -7,7 +7,7 @@ import operator
 import secrets
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, NoReturn, cast
+from typing import Any, ClassVar, NoReturn, cast
 
 from ..core import runner
 from ..core.base import op_sequence
@@ -297,7 +297,7 @@ class SnapshotComparisons:
         pair = self._cmp(other)
         return NotImplemented if pair is None else bool(pair[0] >= pair[1])
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]
 
 
 # -- atomic ``c[k] += n`` --------------------------------------------------------------------------

@@ -28,7 +28,7 @@ import collections.abc
 import operator
 from collections import Counter
 from collections.abc import Awaitable, Generator, ItemsView, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, Generic, NoReturn
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, NoReturn
 
 from typing_extensions import TypeVar
 
@@ -95,7 +95,7 @@ class MultiSetBase(RedisObject, Generic[T]):
     """Operations of :class:`MultiSet`, shared by the sync and asyncio faces."""
 
     type_name = "MultiSet"
-    aux_suffixes = ("order",)
+    aux_suffixes: ClassVar[tuple[str, ...]] = ("order",)
 
     def __init__(
         self,
@@ -479,18 +479,20 @@ class MultiSet(MultiSetBase[T], SyncFace):
     trip per element (``dict.update`` reads keys one by one): use :meth:`copy` instead.
     """
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]
 
     if TYPE_CHECKING:
         def __getitem__(self, elem: T) -> int: ...
         def __setitem__(self, elem: T, count: int) -> None: ...
         def __delitem__(self, elem: T) -> None: ...
+        def __len__(self) -> int: ...
+        def __contains__(self, elem: object) -> bool: ...
     else:
         __getitem__ = MultiSetBase.getitem
         __setitem__ = MultiSetBase.setitem
         __delitem__ = MultiSetBase.delitem
-    __len__ = MultiSetBase.len
-    __contains__ = MultiSetBase.contains
+        __len__ = MultiSetBase.len
+        __contains__ = MultiSetBase.contains
 
     def __iter__(self) -> Iterator[Any]:
         return (e for e, _ in self._iterate(self._chunk))

@@ -14,7 +14,7 @@ from __future__ import annotations
 import collections
 import sys
 from collections.abc import AsyncIterator, Awaitable, Iterable, Iterator, MutableSequence
-from typing import TYPE_CHECKING, Any, Generic
+from typing import TYPE_CHECKING, Any, ClassVar, Generic
 
 from typing_extensions import TypeVar
 
@@ -64,7 +64,7 @@ class DequeBase(RedisObject, Generic[T]):
     """Operations of :class:`Deque`, shared by the sync and asyncio faces."""
 
     type_name = "Deque"
-    aux_suffixes = ("maxlen",)
+    aux_suffixes: ClassVar[tuple[str, ...]] = ("maxlen",)
 
     def __init__(
         self,
@@ -331,19 +331,21 @@ class Deque(SnapshotComparisons, DequeBase[T], SyncFace, MutableSequence[T]):
     ``maxlen`` is read from Redis (one round trip).
     """
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]
 
     if TYPE_CHECKING:
         # no slices, as collections.deque (typeshed overrides the same way)
         def __getitem__(self, index: int) -> T: ...  # type: ignore[override]
         def __setitem__(self, index: int, value: T) -> None: ...  # type: ignore[override]
         def __delitem__(self, index: int) -> None: ...  # type: ignore[override]
+        def __len__(self) -> int: ...
+        def __contains__(self, value: object) -> bool: ...
     else:
         __getitem__ = DequeBase.getitem
         __setitem__ = DequeBase.setitem
         __delitem__ = DequeBase.delitem
-    __len__ = DequeBase.len
-    __contains__ = DequeBase.contains
+        __len__ = DequeBase.len
+        __contains__ = DequeBase.contains
 
     @property
     def maxlen(self) -> int | None:

@@ -314,12 +314,15 @@ class List(SnapshotComparisons, ListBase[T], SyncFace, MutableSequence[T]):
         @overload
         def __setitem__(self, index: slice, value: Iterable[T]) -> None: ...
         def __setitem__(self, index: int | slice, value: Any) -> None: ...
+        def __delitem__(self, index: int | slice) -> None: ...
+        def __len__(self) -> int: ...
+        def __contains__(self, value: object) -> bool: ...
     else:
         __getitem__ = ListBase.getitem
         __setitem__ = ListBase.setitem
-    __delitem__ = ListBase.delitem
-    __len__ = ListBase.len
-    __contains__ = ListBase.contains
+        __delitem__ = ListBase.delitem
+        __len__ = ListBase.len
+        __contains__ = ListBase.contains
 
     def __iter__(self) -> Iterator[T]:
         """An iterator like ``list``'s: index-based, it sees items appended before it reaches

@@ -289,7 +289,7 @@ def _inplace_dunder(name: str) -> Any:
 class _SyncNumberFace(SyncFace):
     """Numeric protocol shared by :class:`Int` and :class:`Float` (each reads the value once)."""
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]
 
     get: Any
     set: Any

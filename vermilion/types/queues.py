@@ -757,7 +757,8 @@ class PriorityQueueBase(_BoundedQueueBase[T]):
     """
 
     type_name = "PriorityQueue"
-    aux_suffixes = ("unfinished", "seq", "inflight", "visible", "signal", "maxsize")
+    aux_suffixes: ClassVar[tuple[str, ...]] = (
+        "unfinished", "seq", "inflight", "visible", "signal", "maxsize")
     _kind = "zset"
 
     def _item_args(self, item: Any) -> list[Any]:
@@ -788,7 +789,8 @@ class SetQueueBase(_BoundedQueueBase[T]):
     """Operations of :class:`SetQueue`: a FIFO list whose values are unique (``{key}:set``)."""
 
     type_name = "SetQueue"
-    aux_suffixes = ("unfinished", "set", "inflight", "visible", "signal", "maxsize")
+    aux_suffixes: ClassVar[tuple[str, ...]] = (
+        "unfinished", "set", "inflight", "visible", "signal", "maxsize")
     _kind = "set"
 
 
@@ -804,7 +806,7 @@ class SimpleQueueBase(_QueueCore[T]):
     item counts as acknowledged (see the module docs)."""
 
     type_name = "SimpleQueue"
-    aux_suffixes = ("inflight", "visible")
+    aux_suffixes: ClassVar[tuple[str, ...]] = ("inflight", "visible")
     _counted = False
 
     def __init__(

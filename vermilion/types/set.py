@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import collections.abc
 from collections.abc import Generator, Iterable, Iterator
-from typing import Any, Generic, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, cast
 
 from typing_extensions import TypeVar
 
@@ -357,10 +357,14 @@ class Set(SetBase[T], SyncFace):
     others may or may not be (SSCAN's guarantee).
     """
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]
 
-    __len__ = SetBase.len
-    __contains__ = SetBase.contains
+    if TYPE_CHECKING:
+        def __len__(self) -> int: ...
+        def __contains__(self, member: object) -> bool: ...
+    else:
+        __len__ = SetBase.len
+        __contains__ = SetBase.contains
 
     def __iter__(self) -> Iterator[Any]:
         return self._iterate(self._chunk)

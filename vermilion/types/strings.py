@@ -16,14 +16,16 @@ the stored value except assigning ``.value``; ``s += "x"`` rebinds ``s`` to a pl
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Awaitable, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, overload
 
 from ..core.base import AsyncFace, RedisObject, SyncFace, op
 from ..core.calls import Call, Op, Operation, run_script
 from ..core.errors import DecodeError
 from ..core.scripts import load_script
 from ._container import CAS_ATTEMPTS, SnapshotComparisons, as_index, cas_exhausted, slice_args
+
+_T = TypeVar("_T")
 
 _SET = load_script("string_set")
 _CAS = load_script("string_cas")
@@ -59,7 +61,20 @@ class StringBase(RedisObject):
     """Operations shared by :class:`String`, :class:`ImmutableString` and their async faces."""
 
     type_name = "String"
-    maketrans = staticmethod(str.maketrans)
+    if TYPE_CHECKING:
+        @staticmethod
+        @overload
+        def maketrans(x: dict[int, _T] | dict[str, _T] | dict[str | int, _T], /) -> dict[int, _T]: ...
+        @staticmethod
+        @overload
+        def maketrans(x: str, y: str, /) -> dict[int, int]: ...
+        @staticmethod
+        @overload
+        def maketrans(x: str, y: str, z: str, /) -> dict[int, int | None]: ...
+        @staticmethod
+        def maketrans(x: Any, y: str = ..., z: str = ..., /) -> dict[int, Any]: ...
+    else:
+        maketrans = staticmethod(str.maketrans)
 
     def _init_op(self, initial: Any) -> Operation:
         yield run_script(_SET, [self.key], [_text(initial).encode(), "nx"])
@@ -265,7 +280,7 @@ def _plain(other: Any) -> Any:
 class _SyncStringFace(SnapshotComparisons, SyncFace):
     """Dunders shared by the sync ``String`` and ``ImmutableString``."""
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__: ClassVar[None] = None  # type: ignore[assignment]
 
     get: Any
     len: Any
@@ -379,7 +394,10 @@ class AsyncString(MutableStringBase, AsyncFace):
     ``await s.append(x)``, ``await s.upper()`` (mutates), ``await s.find("x")``,
     ``await s.len()``, ``await s[0]``, ``async for ch in s``."""
 
-    __getitem__ = StringBase.getitem
+    if TYPE_CHECKING:
+        def __getitem__(self, index: int | slice) -> Awaitable[str]: ...
+    else:
+        __getitem__ = StringBase.getitem
 
     def __aiter__(self) -> Any:
         return self._aiterate(self._chunk)
@@ -390,7 +408,10 @@ class AsyncImmutableString(StringBase, AsyncFace):
     (plain ``str``), ``await s.len()``, ``await s[0]``, ``async for ch in s``."""
 
     type_name = "ImmutableString"
-    __getitem__ = StringBase.getitem
+    if TYPE_CHECKING:
+        def __getitem__(self, index: int | slice) -> Awaitable[str]: ...
+    else:
+        __getitem__ = StringBase.getitem
 
     def __aiter__(self) -> Any:
         return self._aiterate(self._chunk)

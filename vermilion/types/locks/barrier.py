@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import Any, ClassVar
 
 from ...core.base import AsyncFace, RedisObject, SyncFace, op
 from ...core.calls import Call, Op, Operation, run_script
@@ -34,7 +34,7 @@ class BarrierBase(RedisObject):
     """
 
     type_name = "Barrier"
-    aux_suffixes = ("events",)
+    aux_suffixes: ClassVar[tuple[str, ...]] = ("events",)
 
     def __init__(self, parties: int, action: Callable[[], Any] | None = None,
                  timeout: float | None = None, *, key: str | bytes | None = None,
@@ -154,10 +154,10 @@ class BarrierBase(RedisObject):
         reply = yield Call(("HGET", self.key, "broken"), (self.key,), readonly=True)
         return reply == b"1"
 
-    n_waiting = property(_n_waiting, doc="Parties currently waiting; one round trip "
-                                          "(an awaitable on the asyncio face).")
-    broken = property(_broken, doc="``True`` if the barrier is broken; one round trip "
-                                    "(an awaitable on the asyncio face).")
+    n_waiting: property = property(_n_waiting, doc="Parties currently waiting; one round trip "
+                                                    "(an awaitable on the asyncio face).")
+    broken: property = property(_broken, doc="``True`` if the barrier is broken; one round trip "
+                                              "(an awaitable on the asyncio face).")
 
 
 class Barrier(BarrierBase, SyncFace):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Generator
-from typing import Any
+from typing import Any, ClassVar
 
 from ...core.base import AsyncFace, RedisObject, SyncFace, op
 from ...core.calls import Call, Op, Operation, run_script
@@ -41,7 +41,7 @@ class ConditionBase(RedisObject):
     """
 
     type_name = "Condition"
-    aux_suffixes = ("notify", "lock", "lock:signal", "lock:fence")
+    aux_suffixes: ClassVar[tuple[str, ...]] = ("notify", "lock", "lock:signal", "lock:fence")
     _lock_classes: tuple[type, type] = (object, object)  # (Lock-like default, RLock default)
 
     def __init__(self, lock: Any = None, *, key: str | bytes | None = None, client: Any = None,
@@ -54,8 +54,8 @@ class ConditionBase(RedisObject):
         self._lock: Any = lock
         self._guard: Any = lock if own else guard
         # export the lock's API, as threading.Condition does
-        self.acquire = lock.acquire
-        self.release = lock.release
+        self.acquire: Callable[..., Any] = lock.acquire
+        self.release: Callable[..., Any] = lock.release
         for name in ("_release_save", "_acquire_restore", "_is_owned"):
             if hasattr(lock, name):
                 setattr(self, name, getattr(lock, name))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Generator
-from typing import Any
+from typing import Any, ClassVar
 
 from ...core.base import RedisObject, op, to_ms
 from ...core.calls import Call, Op, Operation, run_script
@@ -108,7 +108,7 @@ class LockBase(_FencedMixin, _LeaseBase):
     """Operations of :class:`Lock`, shared by the sync and asyncio faces."""
 
     type_name = "Lock"
-    aux_suffixes = ("signal", "fence")
+    aux_suffixes: ClassVar[tuple[str, ...]] = ("signal", "fence")
 
     _token: str | None = None  # owner token of the current acquisition
     _fence: int | None = None  # its fencing token
@@ -242,7 +242,7 @@ class RLockBase(_FencedMixin, _LeaseBase):
     """Operations of :class:`RLock`: a hash ``{owner, count, fence}`` with a lease."""
 
     type_name = "RLock"
-    aux_suffixes = ("signal", "fence")
+    aux_suffixes: ClassVar[tuple[str, ...]] = ("signal", "fence")
 
     def _setup(self) -> None:
         self._id = _token()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Generator
-from typing import Any
+from typing import Any, ClassVar
 
 from ...core.base import op
 from ...core.calls import Op, Operation, run_script
@@ -35,7 +35,7 @@ class SemaphoreBase(_LeaseBase):
     """
 
     type_name = "Semaphore"
-    aux_suffixes = ("extra", "signal")
+    aux_suffixes: ClassVar[tuple[str, ...]] = ("extra", "signal")
     _bounded = False
 
     def __init__(
