@@ -565,6 +565,18 @@ def test_meta_prefix_and_default_ttl(r: Any) -> None:
     assert repo.ttl_of(s) <= 5  # type: ignore[operator]
 
 
+def test_pickling(users: Repository[User]) -> None:
+    import pickle
+
+    luke, han = luke_and_han(users)
+    luke.friends.append(han)
+    users.update(luke, best_friend=han)
+    back = pickle.loads(pickle.dumps(users.get(luke.id)))
+    assert back == luke and back.best_friend.name == "Han" and back.friends[0].name == "Han"
+    repo = pickle.loads(pickle.dumps(users))
+    assert isinstance(repo, Repository) and repo.model is User and repo.count() == 2
+
+
 def test_ids(r: Any) -> None:
     class Fixed(Model):
         class Meta:

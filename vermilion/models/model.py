@@ -301,8 +301,7 @@ class Model(BaseModel):
         setattr(self, name, value)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        cls = type(self)
-        attr = cls.__dict__.get(name)
+        attr = getattr(type(self), name, None) if not name.startswith("_") else None
         if isinstance(attr, _ChildField):
             attr.__set__(self, value)
             return

@@ -109,6 +109,11 @@ class RepositoryBase(RedisObject, Generic[M]):
     def __repr__(self) -> str:
         return f"<{type(self).__name__} of {self.model.__name__} at {self.schema.base}>"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickling (e.g. to another process) sends the model class: the receiver opens the
+        repository on its own default client and codec, as vermilion objects do."""
+        return (type(self), (self.model,))
+
     @property
     def keys_owned(self) -> tuple[str, ...]:
         return tuple(self.schema.model_keys())
