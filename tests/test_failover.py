@@ -61,6 +61,17 @@ def _promotion(cluster: LocalCluster, master: EmbeddedServer) -> tuple[float, fl
     return killed, time.monotonic(), replica
 
 
+def _replicated(cluster: LocalCluster, master: EmbeddedServer) -> None:
+    """Wait until ``master``'s replica has received everything ``master`` has written so far
+    (replication is asynchronous: on a loaded machine the replica may lag the whole setup)."""
+    (replica,) = cluster.replicas_of(master)
+    target = cluster.client(master).info("replication")["master_repl_offset"]
+    deadline = time.monotonic() + 30
+    while cluster.client(replica).info("replication").get("slave_repl_offset", -1) < target:
+        assert time.monotonic() < deadline, "the replica never caught up"
+        time.sleep(0.01)
+
+
 def _figures(log: Log, killed: float, promoted: float, stored: list[int]) -> dict[str, Any]:
     applied = log.acked + log.unreplicated
     after = [t for _, t in applied if t > killed]
@@ -199,6 +210,7 @@ def test_sql_commits_resume_after_failover(cluster: LocalCluster) -> None:
     db = sql.create_db("ledger", client=client)
     db.exec("CREATE TABLE t(v INTEGER PRIMARY KEY)")
     master = cluster.node_for("vermilion:sql:{ledger}:meta")
+    _replicated(cluster, master)  # the database exists on the replica before writes begin
     log = Log()
 
     def writer() -> None:

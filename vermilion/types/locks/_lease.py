@@ -116,7 +116,52 @@ class _Stop:
         self.handle: Any = None  # the asyncio task running it (sync face: none)
 
 
-class _SyncHooks(SyncFace):
+def _halt(stop: _Stop) -> None:
+    """Ask the background renewal ``stop`` belongs to to end (cancel its task, if any)."""
+    stop.set_ = True
+    if stop.handle is not None:
+        stop.handle.cancel()
+
+
+def _renewal_loop(interval: float, renew: Callable[[], Operation], stop: _Stop) -> Operation:
+    """Run ``renew()`` (an operation returning whether the lease is still held) every
+    ``interval`` seconds until ``stop`` is set or the lease is lost; a failed renewal is retried
+    at the next tick.  Sleeps in steps of at most ``_RENEW_STEP`` seconds so a stopped loop ends
+    soon after."""
+    while True:
+        slept = 0.0
+        while slept < interval:
+            step = min(_RENEW_STEP, interval - slept)
+            yield Sleep(step)
+            slept += step
+            if stop.set_:
+                return None
+        try:
+            alive = yield from renew()
+        except Exception:  # noqa: BLE001 - a failed renewal is retried at the next tick
+            continue
+        if not alive or stop.set_:
+            return None
+
+
+class _SyncSpawn(SyncFace):
+    """Sync face of a background renewal: it runs in a daemon thread."""
+
+    def _spawn(self, operation: Operation, stop: _Stop) -> None:
+        thread = threading.Thread(target=self._run, args=(operation, True, "renew"),
+                                  name=f"vermilion-renew:{self.key}", daemon=True)
+        thread.start()
+
+
+class _AsyncSpawn(AsyncFace):
+    """Asyncio face of a background renewal: it runs in a task."""
+
+    def _spawn(self, operation: Operation, stop: _Stop) -> None:
+        stop.handle = asyncio.get_running_loop().create_task(
+            self._run(operation, True, "renew"))
+
+
+class _SyncHooks(_SyncSpawn):
     """Sync lease types: ``with lock:`` acquires (blocking) and releases; renewal runs in a
     daemon thread."""
 
@@ -129,13 +174,8 @@ class _SyncHooks(SyncFace):
     def _who(self) -> int:
         return threading.get_ident()
 
-    def _spawn(self, operation: Operation, stop: _Stop) -> None:
-        thread = threading.Thread(target=self._run, args=(operation, True, "renew"),
-                                  name=f"vermilion-renew:{self.key}", daemon=True)
-        thread.start()
 
-
-class _AsyncHooks(AsyncFace):
+class _AsyncHooks(_AsyncSpawn):
     """Asyncio lease types: ``async with lock:``; renewal runs in a task."""
 
     async def __aenter__(self) -> bool:
@@ -146,10 +186,6 @@ class _AsyncHooks(AsyncFace):
 
     def _who(self) -> int:
         return id(asyncio.current_task())
-
-    def _spawn(self, operation: Operation, stop: _Stop) -> None:
-        stop.handle = asyncio.get_running_loop().create_task(
-            self._run(operation, True, "renew"))
 
 
 class _LeaseBase(RedisObject):
@@ -206,29 +242,12 @@ class _LeaseBase(RedisObject):
     def _stop_renewal(self) -> None:
         stop, self._renewer = self._renewer, None
         if stop is not None:
-            stop.set_ = True
-            if stop.handle is not None:
-                stop.handle.cancel()
+            _halt(stop)
 
     def _renewal(self, stop: _Stop) -> Operation:
         """Renew the lease every ``timeout / 3`` seconds until it is released (``stop``) or
-        lost; a failed renewal is retried at the next tick.  Sleeps in steps of at most
-        ``_RENEW_STEP`` seconds so a released lease's loop ends soon after."""
-        interval = self._lease / 3
-        while True:
-            slept = 0.0
-            while slept < interval:
-                step = min(_RENEW_STEP, interval - slept)
-                yield Sleep(step)
-                slept += step
-                if stop.set_:
-                    return None
-            try:
-                alive = yield from self._renew_gen()
-            except Exception:  # noqa: BLE001 - a failed renewal is retried at the next tick
-                continue
-            if not alive or stop.set_:
-                return None
+        lost (:func:`_renewal_loop`)."""
+        return (yield from _renewal_loop(self._lease / 3, self._renew_gen, stop))
 
     def _wait_for_lease(
         self, attempt: Callable[[], Operation], blocking: bool, timeout: float | None

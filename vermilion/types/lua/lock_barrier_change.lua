@@ -1,4 +1,9 @@
--- Barrier state changes.  KEYS[1] state hash, KEYS[2] event stream; ARGV: op, generation.
+-- Barrier state changes.  KEYS[1] state hash, KEYS[2] event stream; ARGV: op, generation,
+-- action lease (ms, 'renew' only).
+--   'renew' gen:   the party running gen's action extends its lease on the busy state to
+--                  now + lease.  Returns 1, or 0 if gen is no longer busy (released, broken).
+--   'check':       a waiter saw no event for a while: if the busy state's lease expired (the
+--                  party running the action died), break the barrier.  Returns 0.
 --   'release' gen: the action ran; release generation gen.  Returns 1, or 0 if it was broken
 --                  or reset meanwhile.
 --   'timeout' gen: a waiter of gen timed out: break the barrier unless gen was already
@@ -11,6 +16,16 @@ if err then return redis.error_reply(err) end
 local op = ARGV[1]
 local cur = tonumber(redis.call('HGET', h, 'gen')) or 0
 local broken = redis.call('HGET', h, 'broken') == '1'
+if op == 'renew' or op == 'check' then
+  local busy, till = unpack(redis.call('HMGET', h, 'busy', 'busy_until'))
+  if broken or busy ~= '1' then return 0 end
+  if op == 'renew' then
+    if cur ~= tonumber(ARGV[2]) then return 0 end
+    redis.call('HSET', h, 'busy_until', now_ms() + tonumber(ARGV[3]))
+    return 1
+  end
+  if not till or now_ms() <= tonumber(till) then return 0 end
+end
 if op == 'release' or op == 'timeout' then
   local gen = tonumber(ARGV[2])
   if cur > gen then return 1 end
