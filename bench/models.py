@@ -109,6 +109,17 @@ def row(i: int, tag: str = "u", groups: int = 100) -> dict[str, Any]:
 RAW = "{RawUser}"
 
 
+def fresh_objects(state: dict[str, list[Any]], counts: dict[str, int], ops: int, prefix: str,
+                  tag: str, make: Callable[..., Any], flush: Any) -> Callable[[], None]:
+    """A round's setup for one side: empty its database, then build ``ops`` new objects with
+    ids not used before (``<prefix><round>-``) into ``state[tag]``."""
+    def setup() -> None:
+        flush.flushdb()
+        k = counts[tag] = counts.get(tag, -1) + 1
+        state[tag] = [make(**row(i, f"{prefix}{k}-")) for i in range(ops)]
+    return setup
+
+
 def raw_save(r: Any, o: PlainUser) -> None:
     """One pipeline per object (transaction=False): the hash, the two index entries (age by
     score, name lexicographically), the unique value, the id set.  No uniqueness check, no
@@ -384,11 +395,7 @@ class Bench:
         counts: dict[str, int] = {}
 
         def fresh(tag: str, make: Callable[..., Any], flush: Any) -> Callable[[], None]:
-            def setup() -> None:
-                flush.flushdb()
-                k = counts[tag] = counts.get(tag, -1) + 1
-                state[tag] = [make(**row(i, f"s{k}-")) for i in range(ops)]
-            return setup
+            return fresh_objects(state, counts, ops, "s", tag, make, flush)
 
         sides = {
             "vermilion": Side(lambda i: repo.save(state["vm"][i]), ops,
@@ -488,11 +495,7 @@ class Bench:
                 return raw_decode(id, await ar.hgetall(f"{RAW}:{id}"))
 
             def fresh(tag: str, make: Callable[..., Any], flush: Any) -> Callable[[], None]:
-                def setup() -> None:
-                    flush.flushdb()
-                    k = counts[tag] = counts.get(tag, -1) + 1
-                    state[tag] = [make(**row(i, f"a{k}-")) for i in range(ops)]
-                return setup
+                return fresh_objects(state, counts, ops, "a", tag, make, flush)
 
             def gather(coros: Callable[[], Any]) -> Callable[[int], Any]:
                 async def all_of() -> list[Any]:

@@ -7,7 +7,9 @@ in the unit, and reads inside it see them (read-your-writes).  ``commit()`` send
 one script that first checks every remembered version: if any object read changed (or appeared)
 since, it raises :class:`~vermilion.TransactionConflict` and writes nothing; else it applies
 every write at once.  Leaving the block without ``commit()`` (or with an exception) rolls back:
-the pending writes are dropped.  Round trips: one per read, one for the commit.
+the pending writes are dropped.  Round trips: one per read, one for the commit.  A unit writes
+each object once, its last pending state: an object deleted and then saved again in one unit is
+saved (over what Redis holds, its children kept), not deleted first.
 """
 
 from __future__ import annotations
