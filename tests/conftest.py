@@ -1,6 +1,7 @@
-"""Fixtures: private redis-server processes and a local Redis Cluster, started here.
+"""Fixtures: private redis-server processes, a local Redis Cluster and a private PostgreSQL
+server, started here.
 
-Tests never use a Redis server that was already running on the machine.
+Tests never use a Redis or PostgreSQL server that was already running on the machine.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from postgres import PrivatePostgres
 from redis.backoff import NoBackoff
 from redis.cluster import RedisCluster
 from redis.retry import Retry
@@ -63,3 +65,23 @@ async def arc(local_cluster: LocalCluster) -> Any:
     vermilion.configure(client=client)
     yield client
     await client.aclose()
+
+
+def _ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PrivatePostgres]:
+    """A private PostgreSQL server (tests/postgres.py) with an empty database ``vermilion_test``,
+    shared by the session; never the machine's own server.  Without PostgreSQL's binaries the test
+    is skipped, or fails under CI (CI set), which must install them."""
+    if not PrivatePostgres.available():
+        reason = ("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb, no initdb and "
+                  "pg_ctl on PATH): apt-get install -y postgresql")
+        if _ci():
+            pytest.fail(f"CI must install PostgreSQL: {reason}", pytrace=False)
+        pytest.skip(reason)
+    server = PrivatePostgres()
+    yield server
+    server.stop()

@@ -66,12 +66,13 @@ HotClient = Client  # hot-redis's name for a client built from redis-py's argume
 
 
 def __getattr__(name: str) -> Any:
-    """``vermilion.sql`` (SQL databases stored in Redis) is imported on first use: it needs the
-    optional ``apsw`` dependency (``pip install 'vermilion[sql]'``)."""
-    if name == "sql":
+    """``vermilion.sql`` (SQL databases stored in Redis; it needs the optional ``apsw``:
+    ``pip install 'vermilion[sql]'``), ``vermilion.models`` and ``vermilion.cache`` are imported
+    on first use."""
+    if name in ("sql", "models", "cache"):
         import importlib
 
-        return importlib.import_module("vermilion.sql")
+        return importlib.import_module(f"vermilion.{name}")
     raise AttributeError(f"module 'vermilion' has no attribute {name!r}")
 
 __all__ = [

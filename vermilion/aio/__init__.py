@@ -42,12 +42,12 @@ from ..types.strings import AsyncString as String
 
 
 def __getattr__(name: str) -> Any:
-    """``vermilion.aio.sql`` (it needs the optional ``apsw``) and ``vermilion.aio.models`` are
-    imported on first use."""
-    if name in ("sql", "models"):
+    """``vermilion.aio.sql`` (it needs the optional ``apsw``), ``vermilion.aio.models`` and
+    ``vermilion.aio.cache`` are imported on first use."""
+    if name in ("sql", "models", "cache"):
         import importlib
 
-        return importlib.import_module(f"vermilion.aio.{name}" if name == "models"
+        return importlib.import_module(f"vermilion.aio.{name}" if name != "sql"
                                        else "vermilion.sql.aio")
     raise AttributeError(f"module 'vermilion.aio' has no attribute {name!r}")
 

@@ -7,7 +7,10 @@ receives their replies.  A request is one of:
   lists) or an exception thrown into the generator;
 * a ``list`` of calls - sent together in one round trip (pipelined); the reply is the list of
   replies, or the first error thrown into the generator;
-* a :class:`Sleep` - pause (``time.sleep`` or ``asyncio.sleep`` depending on the runner).
+* a :class:`Sleep` - pause (``time.sleep`` or ``asyncio.sleep`` depending on the runner);
+* a :class:`Compute` - call a function of the caller's (a database query, a cached function):
+  the sync runner calls it, the asyncio runner calls it and awaits what it returns if that is
+  awaitable; its result (or exception) is sent back into the generator.
 
 The sync and asyncio runners in :mod:`vermilion.core.runner` drive these generators.
 """
@@ -69,7 +72,20 @@ class Sleep:
         self.seconds: float = seconds
 
 
-Request = Union[Call, list[Call], Sleep]  # noqa: UP007 - runtime alias on 3.10
+class Compute:
+    """Ask the runner to call ``fn(*args, **kwargs)`` (awaiting the result on the asyncio
+    runner when it is awaitable): how an operation runs work that is not Redis's, once for both
+    faces."""
+
+    __slots__ = ("fn", "args", "kwargs")
+
+    def __init__(self, fn: Any, *args: Any, **kwargs: Any):
+        self.fn = fn
+        self.args = args
+        self.kwargs = kwargs
+
+
+Request = Union[Call, list[Call], Sleep, Compute]  # noqa: UP007 - runtime alias on 3.10
 Operation = Generator[Request, Any, Any]
 _R = TypeVar("_R")
 Op = Generator[Request, Any, _R]  # an operation whose result is ``_R``: ``def pop(self) -> Op[T]``

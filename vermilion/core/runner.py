@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import inspect
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
-from .calls import Call, Operation, Sleep
+from .calls import Call, Compute, Operation, Sleep
 from .errors import NotReplicated, TransactionConflict, TransactionError
 from .executor import AsyncExecutor, Pin, SyncExecutor, describe, translate
 
@@ -54,6 +55,14 @@ def drive_sync(op: Operation, executor: SyncExecutor, pin: Pin | None = None) ->
                 time.sleep(req.seconds)
                 req = op.send(None)
                 continue
+            if isinstance(req, Compute):
+                try:
+                    result = req.fn(*req.args, **req.kwargs)
+                except Exception as exc:
+                    req = op.throw(exc)
+                    continue
+                req = op.send(result)
+                continue
             calls = [req] if isinstance(req, Call) else req
             try:
                 replies = executor.execute(calls, isinstance(req, Call), pin)
@@ -77,6 +86,16 @@ async def drive_async(op: Operation, executor: AsyncExecutor, pin: Pin | None = 
             if isinstance(req, Sleep):
                 await asyncio.sleep(req.seconds)
                 req = op.send(None)
+                continue
+            if isinstance(req, Compute):
+                try:
+                    result = req.fn(*req.args, **req.kwargs)
+                    if inspect.isawaitable(result):
+                        result = await result
+                except Exception as exc:
+                    req = op.throw(exc)
+                    continue
+                req = op.send(result)
                 continue
             calls = [req] if isinstance(req, Call) else req
             try:
@@ -140,7 +159,7 @@ class Transaction:
         try:
             req = next(op)
             while True:
-                if isinstance(req, Sleep):
+                if isinstance(req, (Sleep, Compute)):
                     raise TransactionError(f"{name} waits and cannot run inside a transaction")
                 calls = [req] if isinstance(req, Call) else req
                 if not all(c.readonly for c in calls):

@@ -1,0 +1,178 @@
+"""What a SQLAlchemy ``Session`` changed, and invalidating it once the transaction commits.
+
+Listeners on the ``Session`` class (so on every session, sync and the ``AsyncSession``'s
+``sync_session`` alike) collect, per cached table, the tags the transaction's writes touch:
+
+* ORM unit-of-work changes (``session.add``, attribute changes, ``session.delete``): the
+  rows' primary keys (``r:<pk>``) and the table's ``any`` tag (lists, counts, "not found");
+* ``session.execute()`` of an INSERT (``any``), an UPDATE or DELETE statement (rows unknown:
+  ``bulk`` and ``any``), or of textual SQL that is not a SELECT (every cached table's ``bulk``
+  and ``any``);
+* the writes of :class:`~vermilion.cache.CRUD` itself, with their exact rows.
+
+After the commit (``after_commit``) each tag is invalidated in every cache namespace registered
+for its table, one round trip per namespace; after a rollback nothing is. A session that has
+written in its open transaction reads through the database, not the cache, until it ends (it
+must see its own writes, and must not fill the cache with rows that may roll back).
+
+Not seen (bounded by the entries' TTL; call ``crud.invalidate_table()`` after them): writes
+made outside a ``Session`` (``engine.connect()`` / ``connection.execute``), and writes by other
+programs.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections import defaultdict
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session
+
+from .keys import render
+from .store import StoreBase
+
+INFO_PENDING = "vermilion.cache.pending"  # {table: set(tags)}
+INFO_WROTE = "vermilion.cache.wrote"  # True once the open transaction wrote
+OPTION = "vermilion_cache_handled"  # execution option: the CRUD records its own tags
+
+_lock = threading.Lock()
+_registry: dict[str, weakref.WeakSet[StoreBase]] = defaultdict(weakref.WeakSet)
+_installed = False
+
+
+def register(table: str, store: StoreBase) -> None:
+    """Invalidate ``store`` when a session commits writes to ``table``."""
+    install()
+    with _lock:
+        _registry[table].add(store)
+
+
+def registered_tables() -> list[str]:
+    with _lock:
+        return [t for t, stores in _registry.items() if len(stores)]
+
+
+def row_tag(pk: Any) -> str:
+    """The tag of one row, from its primary-key tuple (the identity SQLAlchemy uses)."""
+    return "r:" + render(list(pk))
+
+
+def tables_of(mapper: Any) -> list[str]:
+    return [t.fullname for t in mapper.tables]
+
+
+def pending(session: Session, table: str, *tags: str) -> None:
+    """Record that the open transaction of ``session`` changes ``tags`` of ``table``."""
+    info = session.info
+    info[INFO_WROTE] = True
+    info.setdefault(INFO_PENDING, {}).setdefault(table, set()).update(tags)
+
+
+def wrote(session: Session) -> bool:
+    """True when the session's open transaction has written (or has unflushed changes)."""
+    return bool(session.info.get(INFO_WROTE) or session.new or session.dirty or session.deleted)
+
+
+def _cached(table: str) -> bool:
+    with _lock:
+        return bool(_registry.get(table))
+
+
+def _after_flush(session: Session, flush_context: Any) -> None:
+    for obj in list(session.new):
+        state = sa_inspect(obj)
+        for table in tables_of(state.mapper):
+            if _cached(table):
+                pending(session, table, "any")
+    for group in (session.dirty, session.deleted):
+        for obj in list(group):
+            state = sa_inspect(obj)
+            if group is session.dirty and not session.is_modified(obj, include_collections=False):
+                continue
+            tags = ["any"]
+            if state.identity is not None:
+                tags.append(row_tag(state.identity))
+            new_pk = state.mapper.primary_key_from_instance(obj)
+            if all(v is not None for v in new_pk):
+                tags.append(row_tag(new_pk))
+            for table in tables_of(state.mapper):
+                if _cached(table):
+                    pending(session, table, *tags)
+    session.info[INFO_WROTE] = True
+
+
+def _do_orm_execute(state: Any) -> None:
+    if state.is_select or state.execution_options.get(OPTION):
+        return
+    session = state.session
+    statement = state.statement
+    kind = getattr(statement, "is_dml", False)
+    table = getattr(statement, "table", None)
+    if kind and table is not None:
+        name = getattr(table, "fullname", None)
+        tags = ("any",) if getattr(statement, "is_insert", False) else ("bulk", "any")
+        if name is not None:
+            session.info[INFO_WROTE] = True
+            if _cached(name):
+                pending(session, name, *tags)
+            return
+    # textual SQL or something else: unknown rows of unknown tables
+    text = str(statement).lstrip().split(None, 1)
+    first = text[0].upper() if text else ""
+    if first in ("SELECT", "WITH", "EXPLAIN", "PRAGMA", "SHOW", "VALUES"):
+        return
+    session.info[INFO_WROTE] = True
+    for name in registered_tables():
+        pending(session, name, "bulk", "any")
+
+
+def _after_commit(session: Session) -> None:
+    info = session.info
+    info.pop(INFO_WROTE, None)
+    todo: dict[str, set[str]] = info.pop(INFO_PENDING, None) or {}
+    if not todo:
+        return
+    flush_invalidations(todo)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(INFO_PENDING, None)
+    session.info.pop(INFO_WROTE, None)
+
+
+def flush_invalidations(todo: dict[str, set[str]]) -> None:
+    """Send the invalidations: one round trip per namespace.  Inside an ``AsyncSession`` (a
+    greenlet of SQLAlchemy's) the asyncio stores are awaited there; sync stores run directly."""
+    from sqlalchemy.util.concurrency import await_only, in_greenlet
+
+    by_store: dict[int, tuple[StoreBase, set[str]]] = {}
+    for table, tags in todo.items():
+        with _lock:
+            stores = list(_registry.get(table, ()))
+        for store in stores:
+            by_store.setdefault(id(store), (store, set()))[1].update(tags)
+    for store, tags in by_store.values():
+        ordered = sorted(tags)
+        if store._face == "async":
+            if in_greenlet():
+                await_only(store.invalidate(ordered))  # type: ignore[attr-defined]
+            else:
+                store.pend(ordered)
+        else:
+            store.invalidate(ordered)  # type: ignore[attr-defined]
+
+
+def install() -> None:
+    """Listen on every ``Session`` (once per process)."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "do_orm_execute", _do_orm_execute)
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_rollback", _after_rollback)
+        _installed = True
