@@ -1,0 +1,410 @@
+"""``vermilion.cache.CRUD`` / ``vermilion.aio.cache.CRUD`` on SQLite and a private PostgreSQL:
+reads, writes in the caller's transaction, invalidation after commit (never after a rollback),
+writes through plain ORM sessions, keys that cover the whole query, round trips, bad input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+from sqlalchemy import Boolean, DateTime, ForeignKey, String, create_engine, func, select, text, update
+from sqlalchemy.exc import InvalidRequestError, MultipleResultsFound, NoResultFound
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, MappedAsDataclass, Session, mapped_column
+
+from vermilion.cache import MissingKeyArgument
+from vermilion.cache import decorator as cache_decorator
+from vermilion.cache.crud import CRUD, AsyncCRUD
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Person(Base):
+    __tablename__ = "people"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    org: Mapped[str] = mapped_column(String(50), default="acme")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Pet(Base):  # a second table: writes to it must not touch people's entries
+    __tablename__ = "pets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    name: Mapped[str] = mapped_column(String(50))
+
+
+class PersonOut(BaseModel):
+    model_config = {"from_attributes": True}
+    id: int
+    email: str
+    name: str
+    org: str
+    is_active: bool
+
+
+class DCBase(MappedAsDataclass, DeclarativeBase):
+    pass
+
+
+class Account(DCBase):  # the seed's shape: the dataclass constructor requires id and timestamps
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+@pytest.fixture(autouse=True)
+def _fresh_stores() -> Iterator[None]:
+    cache_decorator._stores.clear()
+    yield
+    cache_decorator._stores.clear()
+
+
+SYNC_DBS = ["sqlite", "postgresql+psycopg"]
+ASYNC_DBS = ["sqlite+aiosqlite", "postgresql+asyncpg"]
+
+
+def _url(kind: str, request: Any, tmp: str) -> str:
+    if kind.startswith("sqlite"):
+        return f"{kind}:///{tmp}/db.sqlite"
+    pg = request.getfixturevalue("postgres")
+    return pg.url(kind.split("+")[1])
+
+
+@pytest.fixture(params=SYNC_DBS)
+def engine(request: Any, r: Any) -> Iterator[Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        eng = create_engine(_url(request.param, request, tmp))
+        Base.metadata.drop_all(eng)
+        DCBase.metadata.drop_all(eng)
+        Base.metadata.create_all(eng)
+        DCBase.metadata.create_all(eng)
+        yield eng
+        eng.dispose()
+
+
+@pytest.fixture(params=ASYNC_DBS)
+async def aengine(request: Any, ar: Any) -> AsyncIterator[Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        eng = create_async_engine(_url(request.param, request, tmp))
+        async with eng.begin() as conn:
+            await conn.run_sync(Base.metadata.drop_all)
+            await conn.run_sync(Base.metadata.create_all)
+        yield eng
+        await eng.dispose()
+
+
+def seed(engine: Any, n: int = 6) -> None:
+    with Session(engine) as s:
+        for i in range(n):  # one by one: ids 1..n in order
+            s.flush()
+            s.add(Person(email=f"p{i}@x", name=f"P{i}", org="acme" if i % 2 else "initech",
+                         is_active=i % 3 != 0))
+        s.commit()
+
+
+def people(engine: Any) -> CRUD[Person, PersonOut]:
+    return CRUD(Person, PersonOut, key="person:email:{email}", ttl=60)
+
+
+# -- reads -----------------------------------------------------------------------------------
+
+def test_get_hit_is_one_round_trip_and_miss_a_query_plus_two(engine: Any, r: Any) -> None:
+    seed(engine)
+    crud = people(engine)
+    with Session(engine) as s:
+        crud.get(s, email="p5@x")  # scripts load
+        crud.invalidate(email="p5@x")
+        r.round_trips.reset()
+        assert crud.get(s, email="p5@x").name == "P5"
+        assert r.round_trips.count == 2
+        r.round_trips.reset()
+        assert crud.get(s, email="p5@x") == PersonOut(id=6, email="p5@x", name="P5", org="acme",
+                                                       is_active=True)
+        assert r.round_trips.count == 1
+    assert crud.stats()["hits"] == 1
+
+
+def test_not_found_is_cached_negatively_and_raises(engine: Any, r: Any) -> None:
+    crud = people(engine)
+    with Session(engine) as s:
+        for _ in range(2):
+            with pytest.raises(NoResultFound):
+                crud.get(s, email="nobody@x")
+        assert crud.stats()["negative_hits"] == 1
+        s.add(Person(email="nobody@x", name="Now"))  # a plain ORM insert
+        s.commit()
+        assert crud.get(s, email="nobody@x").name == "Now"
+
+
+def test_several_rows_raise_and_are_not_cached(engine: Any) -> None:
+    seed(engine)
+    crud = CRUD(Person, PersonOut, ttl=60)
+    with Session(engine) as s:
+        with pytest.raises(MultipleResultsFound):
+            crud.get(s, org="acme")
+        assert crud.stats()["fills"] == 0
+        assert crud.get(s, org="acme", name="P1").id == 2
+
+
+def test_a_lookup_by_non_unique_columns_sees_a_new_matching_row(engine: Any) -> None:
+    seed(engine, 2)
+    crud = CRUD(Person, PersonOut, ttl=60)
+    with Session(engine) as s:
+        assert crud.get(s, org="initech").id == 1
+        s.add(Person(email="new@x", name="N", org="initech"))
+        s.commit()
+        with pytest.raises(MultipleResultsFound):
+            crud.get(s, org="initech")
+
+
+def test_list_keys_cover_filters_ordering_and_page(engine: Any) -> None:
+    seed(engine)
+    crud = CRUD(Person, PersonOut, list_key="people:page:{page}:limit:{limit}", ttl=60)
+    with Session(engine) as s:
+        active = crud.get_multi(s, limit=10, is_active=True)
+        inactive = crud.get_multi(s, limit=10, is_active=False)
+        assert {p.is_active for p in active} == {True} and {p.is_active for p in inactive} == {False}
+        assert len(active) + len(inactive) == 6
+        up = crud.get_multi(s, limit=3, order_by="name")
+        down = crud.get_multi(s, limit=3, order_by="name", ascending=False)
+        assert [p.name for p in up] == ["P0", "P1", "P2"]
+        assert [p.name for p in down] == ["P5", "P4", "P3"]
+        assert [p.name for p in crud.get_multi(s, limit=3, page=2, order_by="name")] == ["P3", "P4", "P5"]
+        assert crud.get_multi(s, limit=3, page=3, order_by="name") == []
+        assert crud.get_multi(s, limit=10, is_active=True) == active  # a hit, the same rows
+        assert crud.stats()["hits"] == 1
+
+
+def test_page_reports_the_real_total(engine: Any) -> None:
+    seed(engine)
+    crud = people(engine)
+    with Session(engine) as s:
+        page = crud.page(s, limit=4, page=2, order_by="id")
+        assert page.total == 6 and [p.id for p in page.data] == [5, 6] and page.pages == 2
+        assert crud.page(s, limit=4, page=1, order_by="id", org="acme").total == 3
+        assert crud.count(s) == 6 and crud.count(s, org="acme") == 3 and crud.count(s) == 6
+        with Session(engine) as w, w.begin():
+            w.add(Person(email="more@x", name="M"))
+        assert crud.count(s) == 7 and crud.page(s, limit=4, page=2, order_by="id").total == 7
+
+
+def test_bad_input(engine: Any, r: Any) -> None:
+    crud = people(engine)
+    with Session(engine) as s:
+        r.round_trips.reset()
+        with pytest.raises(MissingKeyArgument, match="email"):
+            crud.get(s, name="x")
+        with pytest.raises(InvalidRequestError):  # SQLAlchemy's own error for an unknown column
+            crud.get(s, email="a@x", colour="red")
+        with pytest.raises(InvalidRequestError):
+            crud.get_multi(s, order_by="colour")
+        with pytest.raises(InvalidRequestError):
+            crud.count(s, colour="red")
+        with pytest.raises(ValueError, match="limit"):
+            crud.get_multi(s, limit=0)
+        with pytest.raises(TypeError, match="page"):
+            crud.get_multi(s, page="2")  # type: ignore[arg-type]
+        assert r.round_trips.count == 0  # refused before any round trip, nothing cached
+    with pytest.raises(ValueError, match="not columns"):
+        CRUD(Person, PersonOut, key="person:{colour}")
+    with pytest.raises(TypeError, match="mapped class"):
+        CRUD(PersonOut, PersonOut)  # type: ignore[type-var]
+
+
+# -- writes ----------------------------------------------------------------------------------
+
+def test_writes_join_the_callers_transaction_and_invalidate_after_commit(engine: Any) -> None:
+    seed(engine)
+    crud = people(engine)
+    with Session(engine) as reader:
+        assert crud.get(reader, email="p1@x").name == "P1"
+        assert crud.count(reader) == 6
+        with Session(engine) as s:
+            with s.begin():
+                assert crud.update(s, {"name": "Renamed"}, email="p1@x").name == "Renamed"
+                created = crud.create(s, PersonOut(id=99, email="c@x", name="C", org="o",
+                                                    is_active=True))
+                assert created.id == 99
+                # not committed yet: other readers still get the committed row from the cache
+                assert crud.get(reader, email="p1@x").name == "P1"
+                # this session sees its own writes (it reads the database, not the cache)
+                assert crud.get(s, email="p1@x").name == "Renamed" and crud.count(s) == 7
+            # committed: the cache follows
+            assert crud.get(reader, email="p1@x").name == "Renamed"
+            assert crud.count(reader) == 7
+            with s.begin():
+                assert crud.delete(s, email="c@x") == 1
+                assert crud.delete(s, email="c@x") == 0
+            with pytest.raises(NoResultFound):
+                crud.get(reader, email="c@x")
+
+
+def test_a_rollback_invalidates_nothing(engine: Any, r: Any) -> None:
+    seed(engine)
+    crud = people(engine)
+    with Session(engine) as s:
+        crud.get(s, email="p2@x")
+        s.commit()  # the read began a transaction (SQLAlchemy's autobegin)
+        seq = r.get("vm:cache:{sql:people}:seq")
+        with pytest.raises(RuntimeError), s.begin():
+            crud.update(s, {"name": "Never"}, email="p2@x")
+            raise RuntimeError("abort")
+        assert r.get("vm:cache:{sql:people}:seq") == seq
+        assert crud.get(s, email="p2@x").name == "P2"
+        assert crud.stats()["hits"] == 1
+
+
+def test_update_refuses_ambiguity_and_absence(engine: Any) -> None:
+    seed(engine)
+    crud = people(engine)
+    with Session(engine) as s:
+        with pytest.raises(NoResultFound), s.begin():
+            crud.update(s, {"name": "x"}, email="none@x")
+        with pytest.raises(MultipleResultsFound), s.begin():
+            crud.update(s, {"name": "x"}, org="acme")
+        assert crud.count(s, name="x") == 0  # rolled back with the caller's transaction
+        s.commit()
+        with s.begin():
+            assert len(crud.update_many(s, {"org": "globex"}, org="acme")) == 3
+        assert crud.count(s, org="globex") == 3
+        assert crud.update(s, {}, email="p0@x").name == "P0"  # nothing to set: the row as it is
+
+
+def test_plain_orm_writes_invalidate_their_rows(engine: Any) -> None:
+    seed(engine)
+    crud = people(engine)
+    with Session(engine) as reader:
+        before = crud.get(reader, email="p3@x")
+        untouched = crud.get(reader, email="p4@x")
+        with Session(engine) as s:
+            p = s.get(Person, before.id)
+            assert p is not None
+            p.name = "ORM"
+            s.add(Pet(owner_id=1, name="Rex"))  # another table's write
+            s.commit()
+        assert crud.get(reader, email="p3@x").name == "ORM"
+        assert crud.get(reader, email="p4@x") == untouched
+        assert crud.stats()["hits"] >= 1  # p4's entry survived: only p3's row was invalidated
+        with Session(engine) as s:
+            s.delete(s.get(Person, before.id))
+            s.commit()
+        with pytest.raises(NoResultFound):
+            crud.get(reader, email="p3@x")
+
+
+def test_email_change_through_the_orm_frees_the_old_key(engine: Any) -> None:
+    seed(engine)
+    crud = people(engine)
+    with Session(engine) as reader:
+        assert crud.get(reader, email="p2@x").id == 3
+        with Session(engine) as s:
+            p = s.get(Person, 3)
+            assert p is not None
+            p.email = "moved@x"
+            s.commit()
+        with pytest.raises(NoResultFound):
+            crud.get(reader, email="p2@x")
+        assert crud.get(reader, email="moved@x").id == 3
+
+
+def test_bulk_and_textual_writes_through_the_session_invalidate(engine: Any) -> None:
+    seed(engine)
+    crud = people(engine)
+    with Session(engine) as reader:
+        assert crud.get(reader, email="p1@x").org == "acme"
+        with Session(engine) as s:
+            s.execute(update(Person).where(Person.org == "acme").values(org="bulk"))
+            s.commit()
+        assert crud.get(reader, email="p1@x").org == "bulk"
+        with Session(engine) as s:
+            s.execute(text("UPDATE people SET name = 'SQL' WHERE id = 2"))
+            s.commit()
+        assert crud.get(reader, email="p1@x").name == "SQL"
+        with Session(engine) as s:
+            s.execute(select(Person)).all()  # a read invalidates nothing
+            s.commit()
+        assert crud.get(reader, email="p1@x").name == "SQL"
+
+
+def test_invalidation_of_a_commit_is_one_round_trip(engine: Any, r: Any) -> None:
+    seed(engine)
+    crud = people(engine)
+    with Session(engine) as s:
+        crud.get(s, email="p1@x")
+        s.commit()
+        with s.begin():
+            crud.update(s, {"name": "A"}, email="p1@x")
+        with s.begin():
+            crud.update(s, {"name": "B"}, email="p1@x")
+            r.round_trips.reset()
+        assert r.round_trips.count == 1  # the commit's invalidation
+
+
+def test_create_with_a_dataclass_model_that_requires_id_and_timestamps(engine: Any) -> None:
+    accounts = CRUD(Account, key="account:{email}", ttl=60)
+    with Session(engine) as s:
+        with s.begin():
+            made = accounts.create(s, {"email": "dc@x"})
+        assert made.id >= 1 and made.created_at is not None
+        got = accounts.get(s, email="dc@x")
+        assert got.id == made.id and accounts.get(s, email="dc@x") == got
+
+
+# -- asyncio ---------------------------------------------------------------------------------
+
+async def test_async_crud(aengine: Any, ar: Any) -> None:
+    crud: AsyncCRUD[Person, PersonOut] = AsyncCRUD(Person, PersonOut, key="person:email:{email}",
+                                                   ttl=60)
+    factory = async_sessionmaker(aengine, expire_on_commit=False)
+    async with factory() as s:
+        async with s.begin():
+            made = await crud.create_multi(s, [{"email": f"a{i}@x", "name": f"A{i}"} for i in range(5)])
+            assert len(made) == 5
+    async with factory() as s:
+        assert (await crud.get(s, email="a1@x")).name == "A1"
+        ar.round_trips.reset()
+        assert (await crud.get(s, email="a1@x")).name == "A1"
+        assert ar.round_trips.count == 1
+        assert await crud.count(s) == 5
+        page = await crud.page(s, limit=2, page=3, order_by="id")
+        assert page.total == 5 and len(page.data) == 1
+        async with factory() as w:
+            async with w.begin():
+                await crud.update(w, {"name": "Z"}, email="a1@x")
+                await crud.delete(w, email="a2@x")
+        assert (await crud.get(s, email="a1@x")).name == "Z"
+        assert await crud.count(s) == 4
+        with pytest.raises(NoResultFound):
+            await crud.get(s, email="a2@x")
+        async with factory() as w:  # a plain ORM write through an AsyncSession
+            p = (await w.execute(select(Person).filter_by(email="a3@x"))).scalar_one()
+            p.name = "ORM"
+            await w.commit()
+        assert (await crud.get(s, email="a3@x")).name == "ORM"
+        stats = await crud.stats()
+        assert stats["invalidations"] >= 2 and stats["hits"] >= 1
+
+
+async def test_async_rollback_invalidates_nothing(aengine: Any, ar: Any) -> None:
+    crud: AsyncCRUD[Person, PersonOut] = AsyncCRUD(Person, PersonOut, ttl=60)
+    factory = async_sessionmaker(aengine, expire_on_commit=False)
+    async with factory() as s, s.begin():
+        await crud.create(s, {"email": "r@x", "name": "R"})
+    async with factory() as s:
+        assert (await crud.get(s, email="r@x")).name == "R"
+        await s.commit()
+        with pytest.raises(RuntimeError):
+            async with s.begin():
+                await crud.update(s, {"name": "Never"}, email="r@x")
+                raise RuntimeError("abort")
+        assert (await crud.get(s, email="r@x")).name == "R"
+        assert (await crud.stats())["hits"] == 1
