@@ -1,5 +1,5 @@
-"""The ``vermilion`` command (also ``python -m vermilion``): ``demo``, ``server``, ``sql`` and
-``models``.
+"""The ``vermilion`` command (also ``python -m vermilion``): ``demo``, ``server``, ``sql``,
+``models`` and ``cache``.
 
 Expected failures (no redis-server to start, Redis unreachable or refusing, a missing
 database...) print one line on stderr, ``vermilion <command>: error: ...``, and exit with
@@ -28,6 +28,8 @@ examples:
   vermilion sql HN "SELECT 1"         one statement, printed as a table
   vermilion models stats app:User     objects, TTLs and indexes of a model
   vermilion models reindex app:User   build indexes added to a model with objects
+  vermilion cache stats sql:users     hits, misses, fills... of a cache namespace
+  vermilion cache invalidate --tag T  make every entry tagged T a miss
   python -m vermilion ...             the same command
 
 'vermilion COMMAND --help' describes each command."""
@@ -84,6 +86,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_models_arguments(models)
     models.set_defaults(run=_run_models)
+
+    cache = sub.add_parser(
+        "cache", help="counters and invalidation of vermilion.cache namespaces",
+        description="Look after vermilion.cache: 'stats' prints the counters of namespaces "
+                    "('default' for @cached functions, sql:TABLE for a CRUD), 'invalidate' makes "
+                    "tags, a table or a whole namespace misses.")
+    from .cache import add_arguments as add_cache_arguments
+
+    add_cache_arguments(cache)
+    cache.set_defaults(run=_run_cache)
     return parser
 
 
@@ -107,6 +119,12 @@ def _run_sql(args: argparse.Namespace) -> int:
 
 def _run_models(args: argparse.Namespace) -> int:
     from .models import run
+
+    return run(args)
+
+
+def _run_cache(args: argparse.Namespace) -> int:
+    from .cache import run
 
     return run(args)
 
