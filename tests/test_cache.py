@@ -393,3 +393,24 @@ def test_cluster_namespaces(rc: Any) -> None:
 
 
 test_cluster_namespaces = pytest.mark.cluster(test_cluster_namespaces)
+
+
+def test_stores_do_not_keep_per_request_clients_alive(vermilion_server: Any) -> None:
+    """An application that makes a client per request leaks neither clients nor stores, and a
+    commit reaches only the live ones."""
+    import gc
+
+    import redis
+
+    from vermilion.cache import events, store_for
+
+    for _ in range(30):
+        client = redis.Redis.from_url(vermilion_server.url)
+        store = store_for("sql:leak", client, "sync")
+        events.register("leak", store)
+        assert store.invalidate(["x"]) is True
+        client.close()
+        del client, store
+    gc.collect()
+    assert len(cache_decorator._client_stores) == 0
+    assert len(events._registry["leak"]) == 0

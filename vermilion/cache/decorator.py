@@ -16,6 +16,7 @@ import datetime as dt
 import functools
 import inspect
 import typing
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar, overload
 
@@ -25,17 +26,23 @@ from .store import AsyncStore, Entry, NotFound, Store, StoreBase, _tag_list, esc
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_stores: dict[tuple[str, str, int], StoreBase] = {}
+# the stores of vermilion's configured client, and those of clients given explicitly (kept only
+# while their client lives: an application making a client per request leaks nothing)
+_stores: dict[tuple[str, str], StoreBase] = {}
+_client_stores: weakref.WeakKeyDictionary[Any, dict[tuple[str, str], StoreBase]] = (
+    weakref.WeakKeyDictionary())
 
 
 def store_for(namespace: str, client: Any, face: str) -> Any:
     """The one :class:`Store` / :class:`AsyncStore` of ``namespace`` on ``client`` (``None``:
     vermilion's default client) in this process, shared by every function and CRUD using it."""
-    ident = (face, namespace, id(client) if client is not None else 0)
-    found = _stores.get(ident)
+    ident = (face, namespace)
+    table = _stores if client is None else _client_stores.setdefault(client, {})
+    found = table.get(ident)
     if found is None:
-        found = (Store if face == "sync" else AsyncStore)(namespace, client=client)
-        _stores[ident] = found
+        found = (Store if face == "sync" else AsyncStore)(namespace, client=client,
+                                                          hold_client=client is None)
+        table[ident] = found
     return found
 
 

@@ -35,6 +35,7 @@ import os
 import threading
 import time
 import warnings
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -151,6 +152,7 @@ class StoreBase:
         strict: bool = False,
         retry_after: float = 1.0,
         retry_unavailable: float = 0.0,
+        hold_client: bool = True,
     ):
         if not isinstance(namespace, str) or not namespace:
             raise TypeError(f"a cache namespace must be a non-empty str, not {namespace!r}")
@@ -166,6 +168,7 @@ class StoreBase:
         self.strict = strict
         self.retry_after = retry_after
         self.retry_unavailable = retry_unavailable
+        self._hold = hold_client
         self._client = client
         self._down_until = 0.0
         self._pending: list[str] = []  # tags whose invalidation could not be sent yet
@@ -178,6 +181,29 @@ class StoreBase:
 
     def __repr__(self) -> str:
         return f"<{type(self).__module__.split('.')[0]}.cache.{type(self).__name__} {self.namespace!r}>"
+
+    @property
+    def _client(self) -> Any:
+        """The client given, or ``None`` for vermilion's configured one.  The stores
+        :func:`~vermilion.cache.store_for` shares hold their client weakly (they live as long
+        as it does)."""
+        ref = self._client_ref
+        if ref is None or self._hold:
+            return ref
+        client = ref()
+        if client is None:
+            from ..core.errors import ConfigurationError
+
+            raise ConfigurationError(f"the client of cache namespace {self.namespace!r} was "
+                                     "garbage collected; give the store a live client")
+        return client
+
+    @_client.setter
+    def _client(self, client: Any) -> None:
+        if client is None or self._hold:
+            self._client_ref = client
+        else:
+            self._client_ref = weakref.ref(client)
 
     # -- keys -------------------------------------------------------------------------------
     def entry_key(self, key: str) -> str:
