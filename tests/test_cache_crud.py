@@ -408,3 +408,49 @@ async def test_async_rollback_invalidates_nothing(aengine: Any, ar: Any) -> None
                 raise RuntimeError("abort")
         assert (await crud.get(s, email="r@x")).name == "R"
         assert (await crud.stats())["hits"] == 1
+
+
+# -- Redis Cluster, Redis down ---------------------------------------------------------------
+
+@pytest.mark.cluster
+def test_crud_on_a_cluster(rc: Any) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        eng = create_engine(f"sqlite:///{tmp}/c.sqlite")
+        Base.metadata.create_all(eng)
+        seed(eng)
+        crud = CRUD(Person, PersonOut, key="person:email:{email}", ttl=60, client=rc)
+        with Session(eng) as s:
+            assert crud.get(s, email="p1@x").name == "P1"
+            assert crud.get(s, email="p1@x").name == "P1"
+            assert crud.count(s, org="acme") == 3
+            s.commit()
+            with s.begin():
+                crud.update(s, {"name": "C"}, email="p1@x")
+            assert crud.get(s, email="p1@x").name == "C"
+            assert crud.stats()["hits"] == 1
+        keys = [k for k in rc.keys("vm:cache:*")]
+        assert keys and len({rc.keyslot(k) for k in keys}) == 1  # one namespace, one slot
+        eng.dispose()
+
+
+def test_crud_answers_from_the_database_when_redis_is_down(engine: Any) -> None:
+    import redis
+
+    from vermilion.cache import CacheBypassWarning
+    from vermilion.server import EmbeddedServer
+
+    seed(engine)
+    down = EmbeddedServer()
+    client = redis.Redis.from_url(down.url, socket_connect_timeout=0.2)
+    down.stop()
+    crud = CRUD(Person, PersonOut, key="person:email:{email}", ttl=60, client=client)
+    with Session(engine) as s:
+        with pytest.warns(CacheBypassWarning):
+            assert crud.get(s, email="p1@x").name == "P1"
+        assert crud.get_multi(s, limit=2, order_by="id")[1].id == 2  # within retry_after
+        s.commit()
+        with pytest.warns(CacheBypassWarning):  # the commit's invalidation cannot be sent
+            with s.begin():
+                crud.update(s, {"name": "Down"}, email="p1@x")
+        assert crud.get(s, email="p1@x").name == "Down"
+    assert crud.store(client)._pending  # sent with the next call once Redis is back

@@ -338,6 +338,9 @@ class StoreBase:
             with self._lock:
                 self._pending[:0] = tags
             self._count("invalidations_failed")
+            warnings.warn(f"vermilion cache {self.namespace!r}: Redis was unreachable less than "
+                          f"{self.retry_after:g} s ago; the invalidation is kept and sent again "
+                          "with the next call", CacheBypassWarning, stacklevel=3)
             return False
         try:
             yield self._invalidate_call(tags)
