@@ -399,18 +399,22 @@ def test_stores_do_not_keep_per_request_clients_alive(vermilion_server: Any) -> 
     """An application that makes a client per request leaks neither clients nor stores, and a
     commit reaches only the live ones."""
     import gc
+    import weakref
 
     import redis
 
     from vermilion.cache import events, store_for
 
+    refs = []
     for _ in range(30):
         client = redis.Redis.from_url(vermilion_server.url)
+        refs.append(weakref.ref(client))
         store = store_for("sql:leak", client, "sync")
         events.register("leak", store)
         assert store.invalidate(["x"]) is True
         client.close()
         del client, store
     gc.collect()
-    assert len(cache_decorator._client_stores) == 0
+    assert [ref for ref in refs if ref() is not None] == []
+    assert not any(ref() in cache_decorator._client_stores for ref in refs)
     assert len(events._registry["leak"]) == 0
