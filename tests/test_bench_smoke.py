@@ -85,3 +85,31 @@ def test_models_bench_tiny() -> None:
     assert len(bench.loads) == 3 and any(line.startswith("  query") for line in lines)
     table = format_table(bench.rows)
     assert "vm/peer" in table and "walrus Model.query" in table
+
+
+def test_cache_bench_quick() -> None:
+    """bench/cache.py --quick without PostgreSQL: every row runs and is measured (fastrdb's say
+    why when it is not installed; the run itself asserts that the sides answer the same), and
+    the round trips per call are counted."""
+    from bench.cache import format_table, format_trips, run
+
+    lines: list[str] = []
+    bench = run(quick=True, postgres=False, out=lines.append)
+    for r in bench.rows:
+        if "PostgreSQL" in r.section:
+            assert r.vm_ops is None and r.note == "--no-postgres", r
+            continue
+        assert r.vm_ops and r.vm_ops > 0, r
+        if r.peer_ops is None:  # fastrdb not installed: vermilion's side only, and why
+            assert "FastRDB" in r.section and "fastrdb not importable" in r.note, r
+        else:
+            assert r.peer_ops > 0 and r.ratio, r
+    assert sum(r.section.startswith("3. hit vs the query, SQLite") for r in bench.rows) == 4
+    trips = {t.operation: t.redis for t in bench.trips}
+    assert trips["redis-py GET + model_validate_json"] == "1"
+    assert trips["CRUD.get hit"] == trips["@cached hit"] == trips["aio CRUD.get hit"] == "1"
+    assert trips["CRUD.get miss: invalidate(email=) + get"] == "1 + 2"
+    assert [label for label, _, _ in bench.parts_rows][:2] == ["redis-py GET + model_validate_json",
+                                                               "redis-py GET alone"]
+    assert "vm/peer" in format_table(bench.rows) and "Redis round trips" in format_trips(bench.trips)
+    assert any(line.startswith("  round trips") for line in lines)

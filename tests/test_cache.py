@@ -22,15 +22,16 @@ from vermilion.cache import (
     stats,
 )
 from vermilion.cache import decorator as cache_decorator
+from vermilion.cache.testing import reset_cache_state
 from vermilion.server import EmbeddedServer
 
 
 @pytest.fixture(autouse=True)
 def _fresh_stores() -> Any:
     """Each test gets new store objects (their local counters and fallback state)."""
-    cache_decorator._stores.clear()
+    reset_cache_state()
     yield
-    cache_decorator._stores.clear()
+    reset_cache_state()
 
 
 class Profile(BaseModel):

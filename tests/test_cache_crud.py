@@ -17,8 +17,8 @@ from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, MappedAsDataclass, Session, mapped_column
 
 from vermilion.cache import MissingKeyArgument
-from vermilion.cache import decorator as cache_decorator
 from vermilion.cache.crud import CRUD, AsyncCRUD
+from vermilion.cache.testing import reset_cache_state
 
 
 class Base(DeclarativeBase):
@@ -63,9 +63,9 @@ class Account(DCBase):  # the seed's shape: the dataclass constructor requires i
 
 @pytest.fixture(autouse=True)
 def _fresh_stores() -> Iterator[None]:
-    cache_decorator._stores.clear()
+    reset_cache_state()
     yield
-    cache_decorator._stores.clear()
+    reset_cache_state()
 
 
 SYNC_DBS = ["sqlite", "postgresql+psycopg"]
@@ -454,3 +454,56 @@ def test_crud_answers_from_the_database_when_redis_is_down(engine: Any) -> None:
                 crud.update(s, {"name": "Down"}, email="p1@x")
         assert crud.get(s, email="p1@x").name == "Down"
     assert crud.store(client)._pending  # sent with the next call once Redis is back
+
+
+# -- keys and tags holding the escape character ----------------------------------------------
+
+def test_keys_and_rows_with_percent_signs_are_invalidated(engine: Any) -> None:
+    crud = people(engine)
+    with Session(engine) as s:
+        with s.begin():
+            crud.create(s, {"email": "50%off@x", "name": "old"})
+            crud.create(s, {"email": "line\nbreak\x1f@x", "name": "old"})
+        for email in ("50%off@x", "line\nbreak\x1f@x"):
+            assert crud.get(s, email=email).name == "old"
+            s.execute(text("UPDATE people SET name = 'new' WHERE email = :e"), {"e": email})
+            s.commit()  # textual SQL: the table's entries are invalidated at commit
+            assert crud.get(s, email=email).name == "new"
+            with Session(engine) as raw:  # a write the session events cannot see ...
+                raw.connection().exec_driver_sql(
+                    "UPDATE people SET name = 'newer' WHERE email = ?" if engine.dialect.name ==
+                    "sqlite" else "UPDATE people SET name = 'newer' WHERE email = %s", (email,))
+                raw.commit()
+            assert crud.get(s, email=email).name == "new"  # ... until it is invalidated by hand
+            assert crud.invalidate(email=email) is True
+            assert crud.get(s, email=email).name == "newer"
+
+
+class Coupon(Base):
+    __tablename__ = "coupons"
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(20))
+
+
+async def test_a_sync_commit_reaches_an_asyncio_cache(ar: Any, tmp_path: Any) -> None:
+    """A sync Session's commit of rows an asyncio-only cache holds: the tags wait in the store
+    and go with its next call (escaped like every other tag)."""
+    url = f"{tmp_path}/coupons.sqlite"
+    eng = create_engine(f"sqlite:///{url}")
+    Base.metadata.create_all(eng)
+    aeng = create_async_engine(f"sqlite+aiosqlite:///{url}")
+    crud: AsyncCRUD[Coupon, Any] = AsyncCRUD(Coupon, ttl=60)
+    with Session(eng) as s, s.begin():
+        s.add_all([Coupon(code="TEN", name="old"), Coupon(code="50%OFF", name="old")])
+    factory = async_sessionmaker(aeng, expire_on_commit=False)
+    async with factory() as a:
+        assert [(await crud.get(a, code=c)).name for c in ("TEN", "50%OFF")] == ["old", "old"]
+        with Session(eng) as s:
+            for c in ("TEN", "50%OFF"):
+                coupon = s.get(Coupon, c)
+                assert coupon is not None
+                coupon.name = "new"
+            s.commit()
+        assert [(await crud.get(a, code=c)).name for c in ("TEN", "50%OFF")] == ["new", "new"]
+    await aeng.dispose()
+    eng.dispose()

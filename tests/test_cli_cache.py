@@ -7,15 +7,15 @@ from typing import Any
 import pytest
 
 from vermilion.cache import cached
-from vermilion.cache import decorator as cache_decorator
+from vermilion.cache.testing import reset_cache_state
 from vermilion.cli import main
 
 
 @pytest.fixture(autouse=True)
 def _fresh_stores() -> Any:
-    cache_decorator._stores.clear()
+    reset_cache_state()
     yield
-    cache_decorator._stores.clear()
+    reset_cache_state()
 
 
 def test_stats_and_invalidate(r: Any, vermilion_server: Any, capsys: Any) -> None:

@@ -22,7 +22,7 @@ from typing import Any, TypeVar, overload
 
 from ..core import config
 from .keys import KeyTemplate, bounded, render
-from .store import AsyncStore, Entry, NotFound, Store, StoreBase, _tag_list, escape, to_ms
+from .store import AsyncStore, Entry, NotFound, Store, StoreBase, _tag_list, to_ms
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -143,8 +143,8 @@ class CachedFunction:
     def _entry(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Entry[Any]:
         values = self._bound(args, kwargs)
         encode, decode = self._values.pair()
-        tags = [escape(t.format(values)) for t in self.tag_templates]
-        tags.append(escape("fn:" + self.name))
+        tags = [t.format(values) for t in self.tag_templates]
+        tags.append("fn:" + self.name)
         return Entry(self._key_of(values), lambda: self.fn(*args, **kwargs), encode=encode,
                      decode=decode, ttl_ms=self.ttl_ms, tags=tags)
 

@@ -308,7 +308,7 @@ class StoreBase:
                 flag, payload, ttl = "n", b"", entry.negative_ttl_ms
         else:
             flag, payload, ttl = "v", entry.encode(value), entry.ttl_ms
-        tags = list(entry.tags)
+        tags = [escape(t) for t in entry.tags]
         if entry.tags_of is not None:
             tags.extend(escape(t) for t in entry.tags_of(value))
         tags.append("k:" + entry.key)
@@ -329,8 +329,8 @@ class StoreBase:
     def invalidate_op(self, tags: Sequence[str]) -> Op[bool]:
         """Invalidate ``tags`` (1 round trip, atomic).  ``True`` when sent; when Redis cannot be
         reached the tags are kept and sent with this store's next call (``False``)."""
-        with self._lock:
-            tags = [*self._pending, *tags]
+        with self._lock:  # tags are escaped here, where they meet Redis (pending ones already are)
+            tags = [*self._pending, *(escape(t) for t in tags)]
             self._pending = []
         if not tags:
             return True
@@ -362,7 +362,7 @@ class StoreBase:
         """Keep ``tags`` to be invalidated with this store's next call (used when a sync
         ``Session`` commits writes that only an asyncio store caches)."""
         with self._lock:
-            self._pending.extend(tags)
+            self._pending.extend(escape(t) for t in tags)
 
     def stats_op(self) -> Op[dict[str, int]]:
         """The namespace's counters (Redis's, shared by every process, and this process's
@@ -383,7 +383,7 @@ class StoreBase:
         """Invalidate every entry of the namespace at once (1 round trip): a new sequence epoch.
 
         Implemented as the invalidation of the ``*`` tag every entry depends on."""
-        return (yield from self.invalidate_op(["*"]))  # type: ignore[return-value]
+        return (yield from self.invalidate_op(["*"]))
 
 
 class Store(StoreBase):
@@ -436,13 +436,14 @@ class AsyncStore(StoreBase):
 
 
 def _tag_list(tags: Iterable[str]) -> list[str]:
+    """``tags`` checked: a list of non-empty str (escaped later, by the store)."""
     if isinstance(tags, (str, bytes)):
         raise TypeError("tags must be an iterable of str (a list), not a single str")
     out = []
     for tag in tags:
         if not isinstance(tag, str) or not tag:
             raise TypeError(f"a tag must be a non-empty str, not {tag!r}")
-        out.append(escape(tag))
+        out.append(tag)
     return out
 
 
