@@ -419,3 +419,15 @@ def test_stores_do_not_keep_per_request_clients_alive(vermilion_server: Any) -> 
     assert [ref for ref in refs if ref() is not None] == []
     assert not any(ref() in cache_decorator._client_stores for ref in refs)
     assert len(events._registry["leak"]) == 0
+
+
+def test_equal_arguments_of_different_types_are_different_calls(r: Any) -> None:
+    """``1 == 1.0 == True`` in Python, but a function may answer them differently: each is its
+    own entry (the per-process memo of keys keeps the types apart)."""
+    @cached(ttl=60)
+    def describe(x: Any) -> str:
+        return repr(x)
+
+    assert [describe(1), describe(True), describe(1.0), describe(1)] == ["1", "True", "1.0", "1"]
+    assert len({describe.key(1), describe.key(True), describe.key(1.0)}) == 3
+    assert describe((1,)) == "(1,)" and describe((True,)) == "(True,)"  # not memoised: exact

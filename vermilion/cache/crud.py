@@ -19,6 +19,7 @@ are not unique, a "not found", a list, a page or a count depend on ``any`` (ever
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Generic, Optional, TypeVar
 
@@ -32,7 +33,7 @@ from sqlalchemy.exc import InvalidRequestError, MultipleResultsFound, NoInspecti
 from ..core.calls import Compute, Op
 from . import events
 from .decorator import store_for
-from .keys import KeyTemplate, bounded, with_extras
+from .keys import KeyTemplate, bounded, memo_key, with_extras
 from .page import PaginatedResponse
 from .store import NOT_FOUND, Entry, StoreBase, to_ms
 
@@ -40,6 +41,8 @@ ModelT = TypeVar("ModelT")
 ResponseT = TypeVar("ResponseT", bound=BaseModel)
 
 _SNAPSHOT_LEVELS = ("REPEATABLE READ", "SERIALIZABLE", "SNAPSHOT")
+# whether an engine's transactions read a snapshot taken at their start
+_snapshot_engines: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
 
 
 def sync_session_of(session: Any) -> Any:
@@ -51,15 +54,18 @@ def is_async_session(session: Any) -> bool:
     return hasattr(session, "sync_session")
 
 
-def database(session: Any, work: Callable[[Any], Any], *args: Any) -> Callable[[], Any]:
-    """A callable running ``session.execute(*args)`` (awaited for an ``AsyncSession``) and then
-    ``work(result)``: the database part of an operation, for :class:`Compute`."""
+def database(session: Any, work: Callable[[Any], Any], statement: Any) -> Callable[[], Any]:
+    """A callable running ``session.execute(statement)`` (awaited for an ``AsyncSession``) and
+    then ``work(result)``: the database part of an operation, for :class:`Compute`.
+    ``statement`` may be a function returning it: built only when the query runs (a cache hit
+    never builds it)."""
+    make = statement if callable(statement) else (lambda: statement)
     if is_async_session(session):
         async def run_async() -> Any:
-            return work(await session.execute(*args))
+            return work(await session.execute(make()))
 
         return run_async
-    return lambda: work(session.execute(*args))
+    return lambda: work(session.execute(make()))
 
 
 def _python_type(column: Any) -> Any:
@@ -124,6 +130,11 @@ class CRUDBase(Generic[ModelT, ResponseT]):
         self._list = TypeAdapter(list[self.response])  # type: ignore[name-defined]
         self._page = TypeAdapter(tuple[int, list[self.response]])  # type: ignore[name-defined]
         self._count = TypeAdapter(int)
+        self._unique_of: dict[frozenset[str], bool] = {}
+        self._lookups: dict[Any, tuple[str, bool, bool]] = {}
+        self._registered: weakref.WeakSet[StoreBase] = weakref.WeakSet()
+        self._generation = events.generation()
+        self._last: tuple[int, StoreBase] | None = None  # the default store, while registered
         if register:  # so that a program that only writes invalidates too
             self.store()
 
@@ -161,11 +172,23 @@ class CRUDBase(Generic[ModelT, ResponseT]):
         return sets
 
     def store(self, client: Any = None) -> StoreBase:
-        """The cache namespace of this model on ``client`` (default: the CRUD's client)."""
+        """The cache namespace of this model on ``client`` (default: the CRUD's client),
+        registered so that commits writing the model's tables reach it."""
+        if client is None:
+            last = self._last
+            if last is not None and last[0] == events.generation():
+                return last[1]
         store: StoreBase = store_for(self.namespace, client if client is not None else self.client,
                                      "async" if self._face == "async" else "sync")
-        for table in self.tables:
-            events.register(table, store)
+        if client is None:
+            self._last = (events.generation(), store)
+        if store not in self._registered or events.generation() != self._generation:
+            if events.generation() != self._generation:
+                self._registered = weakref.WeakSet()
+                self._generation = events.generation()
+            for table in self.tables:
+                events.register(table, store)
+            self._registered.add(store)
         return store
 
     # -- reading -----------------------------------------------------------------------------
@@ -177,13 +200,17 @@ class CRUDBase(Generic[ModelT, ResponseT]):
             return True
         if not sync.in_transaction():
             return False
-        bind = sync.get_bind()
+        bind = sync.bind if sync.bind is not None else sync.get_bind()
         engine = getattr(bind, "engine", bind)
-        if engine.dialect.name == "sqlite":
-            return False
-        level = (engine.get_execution_options().get("isolation_level")
-                 or engine.dialect.default_isolation_level or "")
-        return str(level).upper() in _SNAPSHOT_LEVELS
+        snapshot = _snapshot_engines.get(engine)
+        if snapshot is None:
+            level = (engine.get_execution_options().get("isolation_level")
+                     or engine.dialect.default_isolation_level or "")
+            # SQLite: a read outside a write transaction always sees the last commit
+            snapshot = (engine.dialect.name != "sqlite"
+                        and str(level).upper() in _SNAPSHOT_LEVELS)
+            _snapshot_engines[engine] = snapshot
+        return snapshot
 
     def _values(self, obj: Any) -> dict[str, Any]:
         if isinstance(obj, BaseModel):
@@ -193,12 +220,19 @@ class CRUDBase(Generic[ModelT, ResponseT]):
         raise TypeError(f"expected a Pydantic model or a mapping of column values, not {obj!r}")
 
     def _item_key(self, filters: Mapping[str, Any]) -> str:
-        base = self.key.format(filters) if self.key is not None else ""
-        return bounded("o:" + with_extras(base, filters, self.key.names if self.key else ()))
+        if self.key is None:
+            return bounded("o:" + with_extras("", filters, ()))
+        base = "o:" + self.key.format(filters)
+        if len(filters) != len(self.key.names):  # filters the template does not name
+            base = with_extras(base, filters, self.key.names)
+        return bounded(base)
 
     def _is_unique(self, filters: Mapping[str, Any]) -> bool:
-        given = {k for k, v in filters.items() if v is not None}
-        return any(s <= given for s in self._unique_sets)
+        given = frozenset(k for k, v in filters.items() if v is not None)
+        known = self._unique_of.get(given)
+        if known is None:
+            known = self._unique_of[given] = any(s <= given for s in self._unique_sets)
+        return known
 
     def _respond(self, obj: Any) -> ResponseT:
         return self.response.model_validate(obj, from_attributes=True)
@@ -208,10 +242,30 @@ class CRUDBase(Generic[ModelT, ResponseT]):
             return (yield Compute(entry.compute))
         return (yield from store.get_or_compute(entry))
 
-    def _get(self, session: Any, client: Any, filters: dict[str, Any]) -> Op[ResponseT]:
+    def _lookup(self, filters: dict[str, Any]) -> tuple[str, bool, bool]:
+        """``(entry key, unique, columns only)`` of a ``get`` with ``filters``; remembered for
+        plain filter values (a hit then does no key formatting)."""
+        memo = memo_key((), filters)
+        found = self._lookups.get(memo) if memo is not None else None
+        if found is not None:
+            return found
         if self.key is not None:
             self.key.check(filters)
-        stmt = select(self.model).filter_by(**filters)  # unknown columns: SQLAlchemy's error
+        found = (self._item_key(filters), self._is_unique(filters),
+                 all(name in self.attributes for name in filters))
+        if memo is not None:
+            if len(self._lookups) >= 4096:
+                self._lookups.clear()
+            self._lookups[memo] = found
+        return found
+
+    def _get(self, session: Any, store: StoreBase, filters: dict[str, Any]) -> Op[ResponseT]:
+        key, unique, columns_only = self._lookup(filters)
+        stmt: Any
+        if columns_only:
+            stmt = lambda: select(self.model).filter_by(**filters)  # noqa: E731 - on a miss only
+        else:  # SQLAlchemy's own error for a name that is no column, before any round trip
+            stmt = select(self.model).filter_by(**filters)
         found: dict[str, Any] = {}
 
         def one(result: Any) -> Any:
@@ -223,19 +277,17 @@ class CRUDBase(Generic[ModelT, ResponseT]):
             found["pk"] = self.mapper.primary_key_from_instance(rows[0])
             return self._respond(rows[0])
 
-        unique = self._is_unique(filters)
-
         def tags_of(value: Any) -> list[str]:
             if value is NOT_FOUND or not unique:
                 return ["any"] if value is NOT_FOUND else ["any", events.row_tag(found["pk"])]
             return [events.row_tag(found["pk"])]
 
         entry: Entry[Any] = Entry(
-            self._item_key(filters), database(session, one, stmt),
+            key, database(session, one, stmt),
             encode=lambda v: v.model_dump_json(), decode=self.response.model_validate_json,
             ttl_ms=self.ttl_ms, negative_ttl_ms=self.negative_ttl_ms, tags=["bulk"],
             tags_of=tags_of)
-        value = yield from self._read(session, self.store(client), entry)
+        value = yield from self._read(session, store, entry)
         if value is NOT_FOUND:
             raise NoResultFound(f"No {self.model.__name__} found matching criteria: {filters}")
         return value  # type: ignore[no-any-return]
@@ -276,7 +328,7 @@ class CRUDBase(Generic[ModelT, ResponseT]):
             if v < 1:
                 raise ValueError(f"{name} must be >= 1, not {v}")
 
-    def _get_multi(self, session: Any, client: Any, limit: int, page: int, order_by: Any,
+    def _get_multi(self, session: Any, store: StoreBase, limit: int, page: int, order_by: Any,
                    ascending: bool, filters: dict[str, Any]) -> Op[list[ResponseT]]:
         self._check_page(limit, page)
         stmt = self._select(filters, order_by, ascending).limit(limit).offset((page - 1) * limit)
@@ -285,20 +337,20 @@ class CRUDBase(Generic[ModelT, ResponseT]):
             database(session, lambda r: [self._respond(o) for o in r.scalars().all()], stmt),
             encode=self._list.dump_json, decode=self._list.validate_json, ttl_ms=self.ttl_ms,
             tags=["any", "bulk"])
-        return (yield from self._read(session, self.store(client), entry))  # type: ignore[no-any-return]
+        return (yield from self._read(session, store, entry))  # type: ignore[no-any-return]
 
     def _counter(self, session: Any, filters: dict[str, Any]) -> Callable[[], Any]:
         stmt = select(func.count()).select_from(self.model).filter_by(**filters)
         return database(session, lambda r: int(r.scalar_one()), stmt)
 
-    def _count_op(self, session: Any, client: Any, filters: dict[str, Any]) -> Op[int]:
+    def _count_op(self, session: Any, store: StoreBase, filters: dict[str, Any]) -> Op[int]:
         compute = self._counter(session, filters)
         entry: Entry[Any] = Entry(
             bounded("c:" + with_extras("", filters, ())), compute, encode=self._count.dump_json,
             decode=self._count.validate_json, ttl_ms=self.ttl_ms, tags=["any", "bulk"])
-        return (yield from self._read(session, self.store(client), entry))  # type: ignore[no-any-return]
+        return (yield from self._read(session, store, entry))  # type: ignore[no-any-return]
 
-    def _page_op(self, session: Any, client: Any, limit: int, page: int, order_by: Any,
+    def _page_op(self, session: Any, store: StoreBase, limit: int, page: int, order_by: Any,
                  ascending: bool, filters: dict[str, Any]) -> Op[PaginatedResponse[ResponseT]]:
         self._check_page(limit, page)
         stmt = self._select(filters, order_by, ascending).limit(limit).offset((page - 1) * limit)
@@ -317,27 +369,28 @@ class CRUDBase(Generic[ModelT, ResponseT]):
             self._list_key("p:", filters, limit, page, order_by, ascending), both,
             encode=self._page.dump_json, decode=self._page.validate_json, ttl_ms=self.ttl_ms,
             tags=["any", "bulk"])
-        total, data = yield from self._read(session, self.store(client), entry)
+        total, data = yield from self._read(session, store, entry)
         return PaginatedResponse[self.response](  # type: ignore[name-defined]
             data=data, total=total, limit=limit, page=page)
 
     # -- writing -----------------------------------------------------------------------------
-    def _mark(self, session: Any, client: Any, *tags: str) -> None:
+    def _mark(self, session: Any, store: StoreBase, *tags: str) -> None:
+        """Record the tags the session's transaction changes (``store`` came from
+        :meth:`store`, which registered it: the commit reaches its namespace)."""
         sync = sync_session_of(session)
-        self.store(client)  # registered, so the commit reaches this namespace
         for table in self.tables:
             events.pending(sync, table, *tags)
 
-    def _create_op(self, session: Any, client: Any, rows: list[dict[str, Any]]) -> Op[list[ResponseT]]:
+    def _create_op(self, session: Any, store: StoreBase, rows: list[dict[str, Any]]) -> Op[list[ResponseT]]:
         if not rows:
             return []
         stmt = (insert(self.model).values(rows).returning(self.model)
                 .execution_options(**{events.OPTION: True}))
         created = yield Compute(database(session, lambda r: r.scalars().all(), stmt))
-        self._mark(session, client, "any")
+        self._mark(session, store, "any")
         return [self._respond(o) for o in created]
 
-    def _update_op(self, session: Any, client: Any, obj_in: Any, filters: dict[str, Any],
+    def _update_op(self, session: Any, store: StoreBase, obj_in: Any, filters: dict[str, Any],
                    one: bool) -> Op[Any]:
         if isinstance(obj_in, BaseModel):
             values = obj_in.model_dump(exclude_unset=True)
@@ -354,7 +407,7 @@ class CRUDBase(Generic[ModelT, ResponseT]):
             tags = ["any", *(events.row_tag(self.mapper.primary_key_from_instance(o)) for o in objs)]
             if set(values) & set(self._pk_keys):
                 tags.append("bulk")  # a primary key changed: the old one is unknown here
-            self._mark(session, client, *tags)
+            self._mark(session, store, *tags)
         if not one:
             return [self._respond(o) for o in objs]
         if not objs:
@@ -363,7 +416,7 @@ class CRUDBase(Generic[ModelT, ResponseT]):
             raise MultipleResultsFound("Multiple rows were found when one was required")
         return self._respond(objs[0])
 
-    def _delete_op(self, session: Any, client: Any, filters: dict[str, Any]) -> Op[int]:
+    def _delete_op(self, session: Any, store: StoreBase, filters: dict[str, Any]) -> Op[int]:
         pk_columns = [getattr(self.model, k) for k in self._pk_keys]
         bind = sync_session_of(session).get_bind()
         if getattr(bind.dialect, "delete_returning", False):
@@ -377,11 +430,11 @@ class CRUDBase(Generic[ModelT, ResponseT]):
             yield Compute(database(session, lambda r: None, sa_delete(self.model).filter_by(
                 **filters).execution_options(**{events.OPTION: True})))
         if pks:
-            self._mark(session, client, "any", *(events.row_tag(pk) for pk in pks))
+            self._mark(session, store, "any", *(events.row_tag(pk) for pk in pks))
         return len(pks)
 
-    def _invalidate_op(self, client: Any, tags: list[str]) -> Op[bool]:
-        return (yield from self.store(client).invalidate_op(tags))
+    def _invalidate_op(self, store: StoreBase, tags: list[str]) -> Op[bool]:
+        return (yield from store.invalidate_op(tags))
 
 
 class CRUD(CRUDBase[ModelT, ResponseT]):
@@ -398,65 +451,67 @@ class CRUD(CRUDBase[ModelT, ResponseT]):
 
     _face = "sync"
 
-    def _run(self, operation: Any, name: str) -> Any:
-        return self.store().run(operation, name)  # type: ignore[attr-defined]
+    def _run(self, operation: Callable[[StoreBase], Any], name: str) -> Any:
+        store = self.store()
+        return store.run(operation(store), name)  # type: ignore[attr-defined]
 
     def get(self, session: Any, /, **filters: Any) -> ResponseT:
         """The one row matching ``filters`` (``NoResultFound`` if none, ``MultipleResultsFound``
         if several).  A hit: 1 round trip; a miss: the query + 2 round trips."""
-        return self._run(self._get(session, None, filters), "get")  # type: ignore[no-any-return]
+        return self._run(lambda st: self._get(session, st, filters), "get")  # type: ignore[no-any-return]
 
     def get_multi(self, session: Any, /, *, limit: int = 10, page: int = 1,
                   order_by: str | Sequence[str] | None = None, ascending: bool = True,
                   **filters: Any) -> list[ResponseT]:
         """One page of the rows matching ``filters`` (ordered by ``order_by``, then the primary
         key); cached under a key covering every argument."""
-        return self._run(self._get_multi(session, None, limit, page, order_by, ascending,  # type: ignore[no-any-return]
+        return self._run(lambda st: self._get_multi(session, st, limit, page, order_by, ascending,  # type: ignore[no-any-return]
                                          filters), "get_multi")
 
     def page(self, session: Any, /, *, limit: int = 10, page: int = 1,
              order_by: str | Sequence[str] | None = None, ascending: bool = True,
              **filters: Any) -> PaginatedResponse[ResponseT]:
         """:meth:`get_multi` with the query's real ``total`` (one cached entry for both)."""
-        return self._run(self._page_op(session, None, limit, page, order_by, ascending,  # type: ignore[no-any-return]
+        return self._run(lambda st: self._page_op(session, st, limit, page, order_by, ascending,  # type: ignore[no-any-return]
                                        filters), "page")
 
     paginate = page
 
     def count(self, session: Any, /, **filters: Any) -> int:
         """How many rows match ``filters`` (cached)."""
-        return self._run(self._count_op(session, None, filters), "count")  # type: ignore[no-any-return]
+        return self._run(lambda st: self._count_op(session, st, filters), "count")  # type: ignore[no-any-return]
 
     def create(self, session: Any, obj_in: Any, /) -> ResponseT:
         """INSERT ... RETURNING in the session's transaction (not committed); the cache's lists
         and counts of the table are invalidated when it commits."""
-        return self._run(self._create_op(session, None, [self._values(obj_in)]), "create")[0]  # type: ignore[no-any-return]
+        return self._run(lambda st: self._create_op(session, st, [self._values(obj_in)]), "create")[0]  # type: ignore[no-any-return]
 
     def create_multi(self, session: Any, objs: Sequence[Any], /) -> list[ResponseT]:
         """One INSERT ... RETURNING of every object, in the session's transaction."""
-        return self._run(self._create_op(session, None, [self._values(o) for o in objs]),  # type: ignore[no-any-return]
+        return self._run(lambda st: self._create_op(session, st, [self._values(o) for o in objs]),  # type: ignore[no-any-return]
                          "create_multi")
 
     def update(self, session: Any, obj_in: Any, /, **filters: Any) -> ResponseT:
         """UPDATE ... RETURNING of the fields set in ``obj_in`` on the one row matching
         ``filters``, in the session's transaction; its entries are invalidated at commit."""
-        return self._run(self._update_op(session, None, obj_in, filters, True), "update")  # type: ignore[no-any-return]
+        return self._run(lambda st: self._update_op(session, st, obj_in, filters, True), "update")  # type: ignore[no-any-return]
 
     def update_many(self, session: Any, obj_in: Any, /, **filters: Any) -> list[ResponseT]:
         """The same, on every row matching ``filters``; returns them."""
-        return self._run(self._update_op(session, None, obj_in, filters, False), "update_many")  # type: ignore[no-any-return]
+        return self._run(lambda st: self._update_op(session, st, obj_in, filters, False), "update_many")  # type: ignore[no-any-return]
 
     def delete(self, session: Any, /, **filters: Any) -> int:
         """DELETE the rows matching ``filters`` in the session's transaction; returns how many."""
-        return self._run(self._delete_op(session, None, filters), "delete")  # type: ignore[no-any-return]
+        return self._run(lambda st: self._delete_op(session, st, filters), "delete")  # type: ignore[no-any-return]
 
     def invalidate(self, **filters: Any) -> bool:
         """Drop the entry of :meth:`get` with these filters (1 round trip)."""
-        return self._run(self._invalidate_op(None, ["k:" + self._item_key(filters)]), "invalidate")  # type: ignore[no-any-return]
+        tags = ["k:" + self._item_key(filters)]
+        return self._run(lambda st: self._invalidate_op(st, tags), "invalidate")  # type: ignore[no-any-return]
 
     def invalidate_table(self) -> bool:
         """Make every entry of the table a miss (after writes the sessions did not see)."""
-        return self._run(self._invalidate_op(None, ["any", "bulk"]), "invalidate_table")  # type: ignore[no-any-return]
+        return self._run(lambda st: self._invalidate_op(st, ["any", "bulk"]), "invalidate_table")  # type: ignore[no-any-return]
 
     def stats(self) -> dict[str, int]:
         """The namespace's counters (hits, misses, fills, waits, invalidations...)."""
@@ -469,50 +524,52 @@ class AsyncCRUD(CRUDBase[ModelT, ResponseT]):
 
     _face = "async"
 
-    async def _run(self, operation: Any, name: str) -> Any:
-        return await self.store().run(operation, name)  # type: ignore[attr-defined]
+    async def _run(self, operation: Callable[[StoreBase], Any], name: str) -> Any:
+        store = self.store()
+        return await store.run(operation(store), name)  # type: ignore[attr-defined]
 
     async def get(self, session: Any, /, **filters: Any) -> ResponseT:
-        return await self._run(self._get(session, None, filters), "get")  # type: ignore[no-any-return]
+        return await self._run(lambda st: self._get(session, st, filters), "get")  # type: ignore[no-any-return]
 
     async def get_multi(self, session: Any, /, *, limit: int = 10, page: int = 1,
                         order_by: str | Sequence[str] | None = None, ascending: bool = True,
                         **filters: Any) -> list[ResponseT]:
-        return await self._run(self._get_multi(session, None, limit, page, order_by, ascending,  # type: ignore[no-any-return]
+        return await self._run(lambda st: self._get_multi(session, st, limit, page, order_by, ascending,  # type: ignore[no-any-return]
                                                filters), "get_multi")
 
     async def page(self, session: Any, /, *, limit: int = 10, page: int = 1,
                    order_by: str | Sequence[str] | None = None, ascending: bool = True,
                    **filters: Any) -> PaginatedResponse[ResponseT]:
-        return await self._run(self._page_op(session, None, limit, page, order_by, ascending,  # type: ignore[no-any-return]
+        return await self._run(lambda st: self._page_op(session, st, limit, page, order_by, ascending,  # type: ignore[no-any-return]
                                              filters), "page")
 
     paginate = page
 
     async def count(self, session: Any, /, **filters: Any) -> int:
-        return await self._run(self._count_op(session, None, filters), "count")  # type: ignore[no-any-return]
+        return await self._run(lambda st: self._count_op(session, st, filters), "count")  # type: ignore[no-any-return]
 
     async def create(self, session: Any, obj_in: Any, /) -> ResponseT:
-        return (await self._run(self._create_op(session, None, [self._values(obj_in)]), "create"))[0]  # type: ignore[no-any-return]
+        return (await self._run(lambda st: self._create_op(session, st, [self._values(obj_in)]), "create"))[0]  # type: ignore[no-any-return]
 
     async def create_multi(self, session: Any, objs: Sequence[Any], /) -> list[ResponseT]:
-        return await self._run(self._create_op(session, None, [self._values(o) for o in objs]),  # type: ignore[no-any-return]
+        return await self._run(lambda st: self._create_op(session, st, [self._values(o) for o in objs]),  # type: ignore[no-any-return]
                                "create_multi")
 
     async def update(self, session: Any, obj_in: Any, /, **filters: Any) -> ResponseT:
-        return await self._run(self._update_op(session, None, obj_in, filters, True), "update")  # type: ignore[no-any-return]
+        return await self._run(lambda st: self._update_op(session, st, obj_in, filters, True), "update")  # type: ignore[no-any-return]
 
     async def update_many(self, session: Any, obj_in: Any, /, **filters: Any) -> list[ResponseT]:
-        return await self._run(self._update_op(session, None, obj_in, filters, False), "update_many")  # type: ignore[no-any-return]
+        return await self._run(lambda st: self._update_op(session, st, obj_in, filters, False), "update_many")  # type: ignore[no-any-return]
 
     async def delete(self, session: Any, /, **filters: Any) -> int:
-        return await self._run(self._delete_op(session, None, filters), "delete")  # type: ignore[no-any-return]
+        return await self._run(lambda st: self._delete_op(session, st, filters), "delete")  # type: ignore[no-any-return]
 
     async def invalidate(self, **filters: Any) -> bool:
-        return await self._run(self._invalidate_op(None, ["k:" + self._item_key(filters)]), "invalidate")  # type: ignore[no-any-return]
+        tags = ["k:" + self._item_key(filters)]
+        return await self._run(lambda st: self._invalidate_op(st, tags), "invalidate")  # type: ignore[no-any-return]
 
     async def invalidate_table(self) -> bool:
-        return await self._run(self._invalidate_op(None, ["any", "bulk"]), "invalidate_table")  # type: ignore[no-any-return]
+        return await self._run(lambda st: self._invalidate_op(st, ["any", "bulk"]), "invalidate_table")  # type: ignore[no-any-return]
 
     async def stats(self) -> dict[str, int]:
         return await self.store().stats()  # type: ignore[attr-defined, no-any-return]

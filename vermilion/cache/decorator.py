@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar, overload
 
 from ..core import config
-from .keys import KeyTemplate, bounded, render
+from .keys import KeyTemplate, bounded, memo_key, render
 from .store import AsyncStore, Entry, NotFound, Store, StoreBase, _tag_list, to_ms
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -113,6 +113,7 @@ class CachedFunction:
         self.client = client
         self.name = f"{fn.__module__}.{fn.__qualname__}"
         self._values = _Values(fn, serializer)
+        self._memo: dict[Any, tuple[str, list[str]]] = {}
         functools.update_wrapper(self, fn)  # type: ignore[arg-type]
 
     @property
@@ -138,14 +139,29 @@ class CachedFunction:
 
     def key(self, *args: Any, **kwargs: Any) -> str:
         """The cache key a call with these arguments uses (no round trip)."""
-        return self._key_of(self._bound(args, kwargs))
+        return self._key_and_tags(args, kwargs)[0]
 
-    def _entry(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Entry[Any]:
+    def _key_and_tags(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[str, list[str]]:
+        """The entry key and tags of a call; remembered for plain arguments (a hit then binds
+        and formats nothing)."""
+        memo = memo_key(args, kwargs)
+        found = self._memo.get(memo) if memo is not None else None
+        if found is not None:
+            return found
         values = self._bound(args, kwargs)
-        encode, decode = self._values.pair()
         tags = [t.format(values) for t in self.tag_templates]
         tags.append("fn:" + self.name)
-        return Entry(self._key_of(values), lambda: self.fn(*args, **kwargs), encode=encode,
+        found = (self._key_of(values), tags)
+        if memo is not None:
+            if len(self._memo) >= 4096:
+                self._memo.clear()
+            self._memo[memo] = found
+        return found
+
+    def _entry(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Entry[Any]:
+        key, tags = self._key_and_tags(args, kwargs)
+        encode, decode = self._values.pair()
+        return Entry(key, lambda: self.fn(*args, **kwargs), encode=encode,
                      decode=decode, ttl_ms=self.ttl_ms, tags=tags)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

@@ -41,6 +41,18 @@ OPTION = "vermilion_cache_handled"  # execution option: the CRUD records its own
 _lock = threading.Lock()
 _registry: dict[str, weakref.WeakSet[StoreBase]] = defaultdict(weakref.WeakSet)
 _installed = False
+_generation = [0]  # bumped by reset(): whoever cached a registration registers again
+
+
+def generation() -> int:
+    return _generation[0]
+
+
+def reset() -> None:
+    """Forget every registration (tests)."""
+    with _lock:
+        _registry.clear()
+        _generation[0] += 1
 
 
 def register(table: str, store: StoreBase) -> None:
@@ -73,7 +85,12 @@ def pending(session: Session, table: str, *tags: str) -> None:
 
 def wrote(session: Session) -> bool:
     """True when the session's open transaction has written (or has unflushed changes)."""
-    return bool(session.info.get(INFO_WROTE) or session.new or session.dirty or session.deleted)
+    if session.info.get(INFO_WROTE):
+        return True
+    try:  # O(1) (Session.new / .dirty / .deleted build sets): SQLAlchemy's own bookkeeping
+        return bool(session._new or session._deleted or session.identity_map._modified)
+    except AttributeError:  # pragma: no cover - another SQLAlchemy's internals
+        return bool(session.new or session.dirty or session.deleted)
 
 
 def _cached(table: str) -> bool:

@@ -58,7 +58,8 @@ class FastRDB(Generic[ModelType, CreateSchemaType, UpdateSchemaType, ResponseSch
         return self._crud.store(redis)
 
     async def _run(self, redis: Any, operation: Any, name: str) -> Any:
-        return await self._store(redis).run(operation, name)
+        store = self._store(redis)
+        return await store.run(operation(store), name)
 
     @staticmethod
     def paginate(data: list[Any], limit: int, page: int) -> PaginatedResponse[Any]:
@@ -72,7 +73,7 @@ class FastRDB(Generic[ModelType, CreateSchemaType, UpdateSchemaType, ResponseSch
         """INSERT ... RETURNING, commit; the table's lists and counts are invalidated."""
         if self._crud.key is not None:  # FastRDB formats its pattern with them: same error
             self._crud.key.check(kwargs)
-        created = await self._run(redis, self._crud._create_op(db, redis, [obj_in.model_dump()]),
+        created = await self._run(redis, lambda st: self._crud._create_op(db, st, [obj_in.model_dump()]),
                                   "create")
         await db.commit()
         return created[0]  # type: ignore[no-any-return]
@@ -80,20 +81,21 @@ class FastRDB(Generic[ModelType, CreateSchemaType, UpdateSchemaType, ResponseSch
     async def create_multi(self, db: Any, redis: Any, instances: list[CreateSchemaType],
                            **kwargs: Any) -> list[ResponseSchemaType]:
         """One INSERT ... RETURNING of every instance, commit."""
-        created = await self._run(redis, self._crud._create_op(
-            db, redis, [i.model_dump() for i in instances]), "create_multi")
+        rows = [i.model_dump() for i in instances]
+        created = await self._run(redis, lambda st: self._crud._create_op(db, st, rows),
+                                  "create_multi")
         await db.commit()
         return created  # type: ignore[no-any-return]
 
     async def get(self, db: Any, redis: Any, **kwargs: Any) -> ResponseSchemaType:
         """The row matching ``kwargs`` (which must fill ``pattern``); ``NoResultFound``."""
-        return await self._run(redis, self._crud._get(db, redis, kwargs), "get")  # type: ignore[no-any-return]
+        return await self._run(redis, lambda st: self._crud._get(db, st, kwargs), "get")  # type: ignore[no-any-return]
 
     async def get_multi(self, db: Any, redis: Any, limit: int = 10, page: int = 1,
                         order_by: str | None = None, ascending: bool = True,
                         **kwargs: Any) -> list[ResponseSchemaType]:
         """A page of rows; the list also carries the query's ``total`` (for :meth:`paginate`)."""
-        result = await self._run(redis, self._crud._page_op(db, redis, limit, page, order_by,
+        result = await self._run(redis, lambda st: self._crud._page_op(db, st, limit, page, order_by,
                                                             ascending, kwargs), "get_multi")
         return PageList(result.data, total=result.total)
 
@@ -102,7 +104,7 @@ class FastRDB(Generic[ModelType, CreateSchemaType, UpdateSchemaType, ResponseSch
         """UPDATE ... RETURNING of the fields set in ``obj_in``, commit; the row's entries and
         the table's lists are invalidated.  ``NoResultFound`` / ``MultipleResultsFound`` after
         the commit, as FastRDB's ``scalar_one()``."""
-        rows = await self._run(redis, self._crud._update_op(db, redis, obj_in, matches, False),
+        rows = await self._run(redis, lambda st: self._crud._update_op(db, st, obj_in, matches, False),
                                "update")
         await db.commit()
         if not rows:
@@ -119,18 +121,18 @@ class FastRDB(Generic[ModelType, CreateSchemaType, UpdateSchemaType, ResponseSch
         client = redis if redis is not None else self._redis
         if client is None:
             return await self._crud._counter(db, kwargs)()  # type: ignore[no-any-return]
-        return await self._run(client, self._crud._count_op(db, client, kwargs), "count")  # type: ignore[no-any-return]
+        return await self._run(client, lambda st: self._crud._count_op(db, st, kwargs), "count")  # type: ignore[no-any-return]
 
     async def delete(self, db: Any, redis: Any, **kwargs: Any) -> None:
         """DELETE the rows matching ``kwargs``, commit; ``NoResultFound`` if there were none."""
-        n = await self._run(redis, self._crud._delete_op(db, redis, kwargs), "delete")
+        n = await self._run(redis, lambda st: self._crud._delete_op(db, st, kwargs), "delete")
         await db.commit()
         if n == 0:
             raise NoResultFound("No records found matching the delete criteria")
 
     async def invalidate_cache(self, redis: Any, **kwargs: Any) -> None:
         """Make every cached entry of the table a miss (1 round trip; no SCAN)."""
-        await self._run(redis, self._crud._invalidate_op(redis, ["any", "bulk"]), "invalidate")
+        await self._run(redis, lambda st: self._crud._invalidate_op(st, ["any", "bulk"]), "invalidate")
 
     async def get_redis_data(self, redis: Any, return_multi: bool = False,
                              **kwargs: Any) -> bytes | None:

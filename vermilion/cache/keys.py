@@ -63,7 +63,7 @@ def _default(value: Any) -> Any:
 class KeyTemplate:
     """A ``str.format`` template whose placeholders are names of the call's values."""
 
-    __slots__ = ("template", "names")
+    __slots__ = ("template", "names", "_parsed")
 
     def __init__(self, template: str, what: str = "key"):
         if not isinstance(template, str):
@@ -84,6 +84,7 @@ class KeyTemplate:
                 names.append(root)
         self.template = template
         self.names: tuple[str, ...] = tuple(names)
+        self._parsed = parsed
 
     def __repr__(self) -> str:
         return f"KeyTemplate({self.template!r})"
@@ -97,7 +98,7 @@ class KeyTemplate:
         """The template filled with ``values`` (each rendered by :func:`render`)."""
         self.check(values)
         out: list[str] = []
-        for literal, field, spec, conversion in _FORMATTER.parse(self.template):
+        for literal, field, spec, conversion in self._parsed:
             out.append(literal)
             if field is None:
                 continue
@@ -106,6 +107,23 @@ class KeyTemplate:
                 obj = _FORMATTER.convert_field(obj, conversion)
             out.append(format(obj, spec) if spec else render(obj))
         return "".join(out)
+
+
+_SIMPLE = frozenset({str, int, float, bool, type(None), bytes})
+
+
+def memo_key(args: tuple[Any, ...], kwargs: Any) -> Any:
+    """A dict key standing for a call's arguments, or ``None`` when they are not all plain
+    str / int / float / bool / None / bytes (the types are part of it: ``1``, ``1.0`` and
+    ``True`` are equal in Python but make different cache keys)."""
+    for v in args:
+        if type(v) not in _SIMPLE:
+            return None
+    items = tuple(kwargs.items()) if not isinstance(kwargs, tuple) else kwargs
+    for _, v in items:
+        if type(v) not in _SIMPLE:
+            return None
+    return (args, items, tuple(map(type, args)), tuple(type(v) for _, v in items))
 
 
 def with_extras(base: str, values: Mapping[str, Any], named: Iterable[str]) -> str:

@@ -30,6 +30,7 @@ is a miss and is overwritten (logged, the ``foreign`` counter).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import os
 import threading
@@ -44,7 +45,7 @@ from redis import exceptions as rexc
 from ..core import config
 from ..core.calls import Call, Compute, Op, Operation, Sleep, run_script
 from ..core.errors import ConnectionLost, OutOfMemory, ServerUnavailable
-from ..core.executor import unavailable_window
+from ..core.executor import _window
 from ..core.runner import run_async, run_sync
 from ..core.scripts import load_script
 
@@ -57,6 +58,21 @@ _INVALIDATE = load_script("cache_invalidate", "vermilion.cache")
 _RELEASE = load_script("cache_release", "vermilion.cache")
 
 HIT, WAIT, NEGATIVE = 1, 2, 3
+_tokens = itertools.count()
+_token_prefix = [os.urandom(8).hex()]
+
+
+def _new_token_prefix() -> None:
+    _token_prefix[0] = os.urandom(8).hex()
+
+
+os.register_at_fork(after_in_child=_new_token_prefix)
+
+
+def _token() -> str:
+    """A lease token unique across processes and machines (a random per-process prefix, renewed
+    in a forked child, and a counter)."""
+    return f"{_token_prefix[0]}{next(_tokens)}"
 SEP = "\x1f"
 
 #: Errors that mean "Redis cannot serve the cache now": the call falls back to the database.
@@ -173,6 +189,7 @@ class StoreBase:
         self._down_until = 0.0
         self._pending: list[str] = []  # tags whose invalidation could not be sent yet
         self._local = dict.fromkeys(LOCAL_COUNTERS, 0)
+        self._unsent = (0, 0)  # hits and negative hits not yet added to the Redis counters
         self._lock = threading.Lock()
         self._seq_key = f"{self.prefix}:seq"
         self._stats_key = f"{self.prefix}:stats"
@@ -220,6 +237,12 @@ class StoreBase:
         with self._lock:
             self._local[name] += n
 
+    def _hit(self, hits: int, negative: int) -> None:
+        """Hits are counted here and sent with this store's next miss (a hit writes nothing)."""
+        with self._lock:
+            h, n = self._unsent
+            self._unsent = (h + hits, n + negative)
+
     def _unreachable(self, exc: BaseException, doing: str) -> None:
         """Redis failed: remember it for ``retry_after`` seconds, warn, count (or raise)."""
         if self.strict:
@@ -249,20 +272,26 @@ class StoreBase:
         computed by this caller under the lease and stored (2 round trips + the computation),
         or, while another caller holds the lease, the value it stores (a look every few ms).
         """
-        yield from self._flush_pending()
+        if self._pending:
+            yield from self._flush_pending()
         if not self._available():
             self._count("bypassed")
             return (yield Compute(entry.compute))  # type: ignore[no-any-return]
         keys = self._keys(entry.key)
-        token = os.urandom(12).hex()
+        entry_key = keys[:1]
+        token = _token()
         mode, delay = "first", 0.002
         try:
             while True:
-                reply = yield run_script(_GET, keys, [self._tag_prefix, token, self.lease_ms, mode])
-                code = int(reply[0])
+                hits, negative = self._unsent
+                reply = yield run_script(_GET, entry_key, [token, self.lease_ms, mode, hits,
+                                                           negative])
+                code = reply[0]
                 if code == HIT:
                     try:
-                        return entry.decode(reply[1])
+                        value = entry.decode(reply[1])
+                        self._hit(1, 0)
+                        return value
                     except Exception as exc:  # noqa: BLE001 - foreign or corrupted data: a miss
                         self._count("decode_errors")
                         log.warning("vermilion cache %r: entry %r cannot be decoded (%s: %s); "
@@ -271,6 +300,7 @@ class StoreBase:
                         mode = "force"
                         continue
                 if code == NEGATIVE:
+                    self._hit(0, 1)
                     return NOT_FOUND
                 if code == WAIT:
                     pttl = int(reply[1])
@@ -278,6 +308,7 @@ class StoreBase:
                     delay = min(delay * 2, 0.05)
                     mode = "again"
                     continue
+                self._hit(-hits, -negative)  # the script added them to the counters
                 seq0, t0 = _text(reply[1]), _text(reply[2])
                 if _text(reply[3]) == "foreign":
                     log.warning("vermilion cache %r: key %r held data vermilion did not write; "
@@ -354,8 +385,8 @@ class StoreBase:
     def peek_op(self, key: str) -> Op[Any]:
         """The payload of a fresh value entry at ``key``, else ``None`` (1 round trip; no lease,
         no computation)."""
-        keys = self._keys(escape(key))
-        reply = yield run_script(_GET, keys, [self._tag_prefix, "", self.lease_ms, "peek"])
+        reply = yield run_script(_GET, [self._entry_prefix + escape(key)],
+                                 ["", self.lease_ms, "peek"])
         return reply[1] if int(reply[0]) == HIT else None
 
     def pend(self, tags: Sequence[str]) -> None:
@@ -376,6 +407,8 @@ class StoreBase:
         counts = {_text(k): int(v) for k, v in pairs}
         out = {name: counts.get(name, 0) for name in REDIS_COUNTERS}
         with self._lock:
+            out["hits"] += self._unsent[0]
+            out["negative_hits"] += self._unsent[1]
             out.update(self._local)
         return out
 
@@ -394,8 +427,11 @@ class Store(StoreBase):
 
     def _run(self, operation: Operation, name: str) -> Any:
         client = self._client if self._client is not None else config.sync_client()
-        with unavailable_window(self.retry_unavailable):
+        token = _window.set(self.retry_unavailable)
+        try:
             return run_sync(config.sync_executor(client), operation, False, f"cache.{name}")
+        finally:
+            _window.reset(token)
 
     def run(self, operation: Operation, name: str = "get") -> Any:
         return self._run(operation, name)
@@ -419,8 +455,12 @@ class AsyncStore(StoreBase):
 
     async def _run(self, operation: Operation, name: str) -> Any:
         client = self._client if self._client is not None else config.async_client()
-        with unavailable_window(self.retry_unavailable):
-            return await run_async(config.async_executor(client), operation, False, f"cache.{name}")
+        token = _window.set(self.retry_unavailable)
+        try:
+            return await run_async(config.async_executor(client), operation, False,
+                                   f"cache.{name}")
+        finally:
+            _window.reset(token)
 
     async def run(self, operation: Operation, name: str = "get") -> Any:
         return await self._run(operation, name)

@@ -11,5 +11,4 @@ def reset_cache_state() -> None:
     tests that use different servers.  Entries in Redis are untouched."""
     decorator._stores.clear()
     decorator._client_stores.clear()
-    with events._lock:
-        events._registry.clear()
+    events.reset()
