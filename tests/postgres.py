@@ -29,6 +29,8 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
+from vermilion.server import orphaned_dirs
+
 DBNAME = "vermilion_test"
 _PREFIX = "vermilion-pg-"
 _OWNER_FILE = "owner.pid"
@@ -266,23 +268,8 @@ def _stop_cluster(bin_dir: str, data_dir: str) -> None:
 def _sweep_stale(bin_dir: str, parent: str = "/tmp") -> None:
     """Stop the servers and remove the dirs of PrivatePostgres whose owning process is gone
     (SIGKILLed: no atexit ran)."""
-    with contextlib.suppress(OSError):
-        for name in os.listdir(parent):
-            if not name.startswith(_PREFIX):
-                continue
-            path = os.path.join(parent, name)
-            try:
-                pid = int(_read(os.path.join(path, _OWNER_FILE)).strip())
-            except ValueError:
-                continue
-            if pid == os.getpid():
-                continue
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                data_dir = os.path.join(path, "data")
-                if os.path.exists(os.path.join(data_dir, "postmaster.pid")):
-                    _stop_cluster(bin_dir, data_dir)
-                shutil.rmtree(path, ignore_errors=True)
-            except OSError:
-                pass
+    for path in orphaned_dirs((_PREFIX,), parent):
+        data_dir = os.path.join(path, "data")
+        if os.path.exists(os.path.join(data_dir, "postmaster.pid")):
+            _stop_cluster(bin_dir, data_dir)
+        shutil.rmtree(path, ignore_errors=True)

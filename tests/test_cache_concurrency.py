@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from sqlalchemy import String, create_engine, event
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from test_concurrency import run_all  # start, collect one result each, check exits
 
 import vermilion
 from vermilion.cache import crud as crud_module
@@ -151,12 +152,7 @@ def test_never_stale(dbs: tuple[str, str], vermilion_server: Any) -> None:
     procs = [CTX.Process(target=_writer, args=(vermilion_server.url, sync_url, stop_at, out))]
     procs += [CTX.Process(target=_reader, args=(vermilion_server.url, async_url, stop_at, out, n))
               for n in range(READERS)]
-    for p in procs:
-        p.start()
-    results = [out.get(timeout=120) for _ in procs]
-    for p in procs:
-        p.join(30)
-        assert p.exitcode == 0
+    results = run_all(procs, out)
     writes = next(log for kind, log in results if kind == "writer")
     reads = [read for kind, log in results if kind == "reader" for read in log]
     assert len(writes) > 50 and len(reads) > 500
@@ -209,11 +205,6 @@ def test_stampede_runs_one_query(dbs: tuple[str, str], vermilion_server: Any) ->
     procs = [CTX.Process(target=_stampede,
                          args=(vermilion_server.url, sync_url, async_url, start_at, out))
              for _ in range(4)]
-    for p in procs:
-        p.start()
-    results = [out.get(timeout=120) for _ in procs]
-    for p in procs:
-        p.join(30)
-        assert p.exitcode == 0
+    results = run_all(procs, out)
     assert sum(q for q, _ in results) == 1
     assert all(v == [0] * 50 for _, v in results)

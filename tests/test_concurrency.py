@@ -20,6 +20,11 @@ CTX = mp.get_context("fork")
 def _run(target: Any, url: str, *extra: Any) -> list[Any]:
     out = CTX.Queue()
     procs = [CTX.Process(target=target, args=(url, n, out, *extra)) for n in range(PROCS)]
+    return run_all(procs, out)
+
+
+def run_all(procs: list[Any], out: Any) -> list[Any]:
+    """Start ``procs``, collect one result from each through ``out``, check they all exited 0."""
     for p in procs:
         p.start()
     results = [out.get(timeout=120) for _ in procs]

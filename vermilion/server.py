@@ -111,11 +111,13 @@ def _stop_all() -> None:
                 server.stop()
 
 
-def _sweep_stale(parent: str = "/tmp") -> None:
-    """Remove the directories of embedded servers whose owning process is gone (SIGKILLed)."""
+def orphaned_dirs(prefixes: tuple[str, ...], parent: str = "/tmp") -> list[str]:
+    """The directories under ``parent`` named with one of ``prefixes`` whose owning process
+    (the pid in their ``owner.pid``) is gone: left by a server's owner that was SIGKILLed."""
+    found: list[str] = []
     with contextlib.suppress(OSError):
         for name in os.listdir(parent):
-            if not name.startswith(("vm-", "vmc-")):
+            if not name.startswith(prefixes):
                 continue
             path = os.path.join(parent, name)
             try:
@@ -128,9 +130,16 @@ def _sweep_stale(parent: str = "/tmp") -> None:
             try:
                 os.kill(pid, 0)
             except ProcessLookupError:
-                shutil.rmtree(path, ignore_errors=True)
+                found.append(path)
             except OSError:
                 pass
+    return found
+
+
+def _sweep_stale(parent: str = "/tmp") -> None:
+    """Remove the directories of embedded servers whose owning process is gone (SIGKILLed)."""
+    for path in orphaned_dirs(("vm-", "vmc-"), parent):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def free_port() -> int:

@@ -13,6 +13,7 @@ How entries stay correct (leases, invalidation sequence numbers, no ``SCAN``):
 ``cached`` does not).
 """
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 from .decorator import CachedFunction, cached, invalidate, stats, store_for
@@ -27,16 +28,21 @@ if TYPE_CHECKING:
 _LAZY = {"CRUD": ("crud", "CRUD"), "FastRDB": ("fastrdb", "FastRDB")}
 
 
-def __getattr__(name: str) -> Any:
-    """``CRUD`` and ``FastRDB`` import SQLAlchemy on first use."""
-    if name in _LAZY:
-        from importlib import import_module
+def lazy_attribute(module: Any, name: str, table: dict[str, tuple[str, str]]) -> Any:
+    """``module.<name>`` from ``vermilion.cache.<table[name]>``, imported on first use (the CRUD
+    and FastRDB need SQLAlchemy, which ``@cached`` does without) and kept in ``module``."""
+    if name not in table:
+        raise AttributeError(f"module {module.__name__!r} has no attribute {name!r}")
+    from importlib import import_module
 
-        module, attr = _LAZY[name]
-        value = getattr(import_module(f"{__name__}.{module}"), attr)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    submodule, attr = table[name]
+    value = getattr(import_module(f"vermilion.cache.{submodule}"), attr)
+    setattr(module, name, value)
+    return value
+
+
+def __getattr__(name: str) -> Any:
+    return lazy_attribute(sys.modules[__name__], name, _LAZY)
 
 
 __all__ = ["CRUD", "NOT_FOUND", "AsyncStore", "CacheBypassWarning", "CachedFunction", "Entry",

@@ -2,8 +2,10 @@
 ``CRUD`` taking an ``AsyncSession`` and ``invalidate`` / ``stats`` awaited.  ``@cached`` and
 ``FastRDB`` serve both faces (an ``async def`` function is cached on the asyncio face)."""
 
+import sys
 from typing import TYPE_CHECKING, Any
 
+from . import lazy_attribute
 from .decorator import CachedFunction, cached, store_for
 from .decorator import invalidate_async as invalidate
 from .keys import KeyTemplate, MissingKeyArgument
@@ -23,14 +25,8 @@ async def stats(namespace: str = "default", *, client: Any = None) -> dict[str, 
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        from importlib import import_module
-
-        module, attr = _LAZY[name]
-        value = getattr(import_module(f"vermilion.cache.{module}"), attr)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    """``CRUD`` (the asyncio one) and ``FastRDB`` import SQLAlchemy on first use."""
+    return lazy_attribute(sys.modules[__name__], name, _LAZY)
 
 
 __all__ = ["CRUD", "NOT_FOUND", "AsyncStore", "CacheBypassWarning", "CachedFunction", "Entry",
