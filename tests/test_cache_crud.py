@@ -507,3 +507,19 @@ async def test_a_sync_commit_reaches_an_asyncio_cache(ar: Any, tmp_path: Any) ->
         assert [(await crud.get(a, code=c)).name for c in ("TEN", "50%OFF")] == ["new", "new"]
     await aeng.dispose()
     eng.dispose()
+
+
+def test_a_failing_invalidation_never_fails_the_commit(engine: Any, r: Any) -> None:
+    """The database committed: an error sending the invalidation (here another program's data
+    at the namespace's sequence key) is a warning and the tags wait for the next call."""
+    from vermilion.cache import CacheBypassWarning
+
+    seed(engine, 2)
+    crud = people(engine)
+    r.hset("vm:cache:{sql:people}:seq", "not", "a number")
+    with Session(engine) as s:
+        with pytest.warns(CacheBypassWarning, match="after the commit failed"):
+            with s.begin():
+                crud.update(s, {"name": "Committed"}, email="p1@x")
+        assert s.execute(select(Person.name).filter_by(email="p1@x")).scalar_one() == "Committed"
+    assert crud.store()._pending

@@ -23,6 +23,7 @@ programs.
 from __future__ import annotations
 
 import threading
+import warnings
 import weakref
 from collections import defaultdict
 from typing import Any
@@ -32,7 +33,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from .keys import render
-from .store import StoreBase
+from .store import CacheBypassWarning, StoreBase
 
 INFO_PENDING = "vermilion.cache.pending"  # {table: set(tags)}
 INFO_WROTE = "vermilion.cache.wrote"  # True once the open transaction wrote
@@ -173,13 +174,21 @@ def flush_invalidations(todo: dict[str, set[str]]) -> None:
             by_store.setdefault(id(store), (store, set()))[1].update(tags)
     for store, tags in by_store.values():
         ordered = sorted(tags)
-        if store._face == "async":
-            if in_greenlet():
-                await_only(store.invalidate(ordered))  # type: ignore[attr-defined]
+        try:
+            if store._face == "async":
+                if in_greenlet():
+                    await_only(store.invalidate(ordered))  # type: ignore[attr-defined]
+                else:
+                    store.pend(ordered)
             else:
-                store.pend(ordered)
-        else:
-            store.invalidate(ordered)  # type: ignore[attr-defined]
+                store.invalidate(ordered)  # type: ignore[attr-defined]
+        except Exception as exc:  # noqa: BLE001 - the commit is done: never fail it afterwards
+            if store.strict:
+                raise
+            store.pend(ordered)
+            warnings.warn(f"vermilion cache {store.namespace!r}: the invalidation after the "
+                          f"commit failed ({type(exc).__name__}: {exc}); it is kept and sent "
+                          "again with the next call", CacheBypassWarning, stacklevel=2)
 
 
 def install() -> None:
