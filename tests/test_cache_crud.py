@@ -523,3 +523,28 @@ def test_a_failing_invalidation_never_fails_the_commit(engine: Any, r: Any) -> N
                 crud.update(s, {"name": "Committed"}, email="p1@x")
         assert s.execute(select(Person.name).filter_by(email="p1@x")).scalar_one() == "Committed"
     assert crud.store()._pending
+
+
+async def test_fastrdb_helpers(aengine: Any, ar: Any) -> None:
+    """FastRDB's public helpers: ``get_redis_data`` (the cached JSON, or None: never computes)
+    and ``invalidate_cache`` (every entry of the table, no SCAN)."""
+    from vermilion.cache import FastRDB
+
+    crud = FastRDB[Person, PersonOut, PersonOut, PersonOut](
+        Person, PersonOut, pattern="person:email:{email}", list_pattern="people:{page}:{limit}",
+        exp=60, invalidate_pattern_prefix="person:*")
+    factory = async_sessionmaker(aengine, expire_on_commit=False)
+    async with factory() as db:
+        made = await crud.create(db=db, redis=ar, obj_in=PersonOut(
+            id=1, email="f@x", name="F", org="o", is_active=True), email="f@x")
+        assert await crud.get_redis_data(ar, email="f@x") is None  # nothing cached yet
+        assert await crud.get(db=db, redis=ar, email="f@x") == made
+        raw = await crud.get_redis_data(ar, email="f@x")
+        assert raw is not None and PersonOut.model_validate_json(raw) == made
+        page = await crud.get_multi(db=db, redis=ar, limit=5, page=1)
+        assert crud.paginate(data=page, limit=5, page=1).total == 1
+        assert await crud.get_redis_data(ar, return_multi=True, limit=5, page=1) is not None
+        await crud.invalidate_cache(ar)
+        assert await crud.get_redis_data(ar, email="f@x") is None
+        assert await crud.get_redis_data(ar, return_multi=True, limit=5, page=1) is None
+        assert await crud.count(db) == 1  # FastRDB's count takes no client: the last one used

@@ -412,12 +412,6 @@ class StoreBase:
             out.update(self._local)
         return out
 
-    def clear_op(self) -> Op[int]:
-        """Invalidate every entry of the namespace at once (1 round trip): a new sequence epoch.
-
-        Implemented as the invalidation of the ``*`` tag every entry depends on."""
-        return (yield from self.invalidate_op(["*"]))
-
 
 class Store(StoreBase):
     """A cache namespace on the sync face (``client`` a redis-py ``Redis`` / ``RedisCluster``;
@@ -444,6 +438,8 @@ class Store(StoreBase):
         return self._run(self.stats_op(), "stats")  # type: ignore[no-any-return]
 
     def clear(self) -> bool:
+        """Make every entry of the namespace a miss (1 round trip): the invalidation of the
+        ``*`` tag every entry carries."""
         return self._run(self.invalidate_op(["*"]), "clear")  # type: ignore[no-any-return]
 
 
