@@ -548,3 +548,38 @@ async def test_fastrdb_helpers(aengine: Any, ar: Any) -> None:
         assert await crud.get_redis_data(ar, email="f@x") is None
         assert await crud.get_redis_data(ar, return_multi=True, limit=5, page=1) is None
         assert await crud.count(db) == 1  # FastRDB's count takes no client: the last one used
+
+
+def test_a_savepoint_rollback_keeps_the_outer_transactions_invalidations(engine: Any) -> None:
+    seed(engine, 2)
+    crud = people(engine)
+    with Session(engine) as reader:
+        assert crud.get(reader, email="p1@x").name == "P1"
+        with Session(engine) as s, s.begin():
+            crud.update(s, {"name": "outer"}, email="p1@x")
+            with pytest.raises(RuntimeError), s.begin_nested():
+                crud.update(s, {"name": "savepoint"}, email="p1@x")
+                raise RuntimeError("roll the savepoint back")
+        assert crud.get(reader, email="p1@x").name == "outer"
+
+
+def test_upserts_and_data_modifying_ctes_through_the_session_invalidate(engine: Any) -> None:
+    seed(engine, 2)
+    crud = people(engine)
+    if engine.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    with Session(engine) as reader:
+        assert crud.get(reader, email="p1@x").name == "P1"
+        with Session(engine) as s:
+            upsert = dialect_insert(Person).values(email="p1@x", name="upserted", org="o")
+            s.execute(upsert.on_conflict_do_update(index_elements=["email"],
+                                                   set_={"name": "upserted"}))
+            s.commit()
+        assert crud.get(reader, email="p1@x").name == "upserted"
+        with Session(engine) as s:
+            s.execute(text("WITH chosen AS (SELECT id FROM people WHERE email = 'p1@x') "
+                           "UPDATE people SET name = 'cte' WHERE id IN (SELECT id FROM chosen)"))
+            s.commit()
+        assert crud.get(reader, email="p1@x").name == "cte"

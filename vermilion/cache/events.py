@@ -11,7 +11,8 @@ Listeners on the ``Session`` class (so on every session, sync and the ``AsyncSes
 * the writes of :class:`~vermilion.cache.CRUD` itself, with their exact rows.
 
 After the commit (``after_commit``) each tag is invalidated in every cache namespace registered
-for its table, one round trip per namespace; after a rollback nothing is. A session that has
+for its table, one round trip per namespace; after a rollback of the whole transaction nothing
+is (a savepoint's rollback keeps the tags of the transaction around it). A session that has
 written in its open transaction reads through the database, not the cache, until it ends (it
 must see its own writes, and must not fill the cache with rows that may roll back).
 
@@ -22,6 +23,7 @@ programs.
 
 from __future__ import annotations
 
+import re
 import threading
 import warnings
 import weakref
@@ -38,6 +40,7 @@ from .store import CacheBypassWarning, StoreBase
 INFO_PENDING = "vermilion.cache.pending"  # {table: set(tags)}
 INFO_WROTE = "vermilion.cache.wrote"  # True once the open transaction wrote
 OPTION = "vermilion_cache_handled"  # execution option: the CRUD records its own tags
+_DML = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE|REPLACE)\b", re.IGNORECASE)
 
 _lock = threading.Lock()
 _registry: dict[str, weakref.WeakSet[StoreBase]] = defaultdict(weakref.WeakSet)
@@ -131,16 +134,23 @@ def _do_orm_execute(state: Any) -> None:
     table = getattr(statement, "table", None)
     if kind and table is not None:
         name = getattr(table, "fullname", None)
-        tags = ("any",) if getattr(statement, "is_insert", False) else ("bulk", "any")
+        plain_insert = (getattr(statement, "is_insert", False)
+                        and getattr(statement, "_post_values_clause", None) is None
+                        and not getattr(statement, "_prefixes", ()))
+        # an upsert (ON CONFLICT / ON DUPLICATE KEY UPDATE, INSERT OR REPLACE) changes rows
+        tags = ("any",) if plain_insert else ("bulk", "any")
         if name is not None:
             session.info[INFO_WROTE] = True
             if _cached(name):
                 pending(session, name, *tags)
             return
     # textual SQL or something else: unknown rows of unknown tables
-    text = str(statement).lstrip().split(None, 1)
-    first = text[0].upper() if text else ""
-    if first in ("SELECT", "WITH", "EXPLAIN", "PRAGMA", "SHOW", "VALUES"):
+    sql = str(statement).lstrip()
+    words = sql.split(None, 1)
+    first = words[0].upper() if words else ""
+    if first in ("SELECT", "EXPLAIN", "PRAGMA", "SHOW", "VALUES"):
+        return
+    if first == "WITH" and not _DML.search(sql):  # a data-modifying CTE writes
         return
     session.info[INFO_WROTE] = True
     for name in registered_tables():
@@ -156,9 +166,13 @@ def _after_commit(session: Session) -> None:
     flush_invalidations(todo)
 
 
-def _after_rollback(session: Session) -> None:
-    session.info.pop(INFO_PENDING, None)
-    session.info.pop(INFO_WROTE, None)
+def _after_transaction_end(session: Session, transaction: Any) -> None:
+    """The outermost transaction ended without a commit (a commit has already sent and dropped
+    its tags): its writes never happened, nothing to invalidate.  A savepoint's rollback keeps
+    the tags of the transaction around it (its own are then invalidated needlessly, harmlessly)."""
+    if transaction.parent is None:
+        session.info.pop(INFO_PENDING, None)
+        session.info.pop(INFO_WROTE, None)
 
 
 def flush_invalidations(todo: dict[str, set[str]]) -> None:
@@ -200,5 +214,5 @@ def install() -> None:
         event.listen(Session, "after_flush", _after_flush)
         event.listen(Session, "do_orm_execute", _do_orm_execute)
         event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_rollback", _after_rollback)
+        event.listen(Session, "after_transaction_end", _after_transaction_end)
         _installed = True
