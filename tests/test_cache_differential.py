@@ -197,6 +197,28 @@ class CacheMachine(RuleBasedStateMachine):
             except RuntimeError:
                 pass
 
+    @rule(email=st.sampled_from(EMAILS), score=st.integers(0, 5))
+    def savepoint_rolled_back(self, email: str, score: int) -> None:
+        """The outer transaction's write commits, the savepoint's does not."""
+        with Session(self.engine) as s, s.begin():
+            self.crud.update_many(s, {"score": score}, email=email)
+            try:
+                with s.begin_nested():
+                    self.crud.update_many(s, {"score": score + 50}, email=email)
+                    raise RuntimeError("abort the savepoint")
+            except RuntimeError:
+                pass
+
+    @rule(email=st.sampled_from(EMAILS), grp=st.sampled_from(GROUPS))
+    def upsert(self, email: str, grp: str) -> None:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        with Session(self.engine) as s:
+            stmt = sqlite_insert(Row).values(email=email, grp=grp, score=7)
+            s.execute(stmt.on_conflict_do_update(index_elements=["email"],
+                                                 set_={"grp": grp, "score": 7}))
+            s.commit()
+
     @invariant()
     def reader_session_ends_its_reads(self) -> None:
         self.reader.commit()  # a new read snapshot for the next rule, as a request would
