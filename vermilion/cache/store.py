@@ -24,7 +24,8 @@ there or the lease is free again: a lease expires, so no wait is endless).
 When Redis cannot be reached the computation runs uncached (a :class:`CacheBypassWarning`,
 the ``bypassed`` counter), unless the store is ``strict``; for ``retry_after`` seconds after such
 a failure Redis is not tried again.  An entry that cannot be decoded (foreign or corrupted data)
-is a miss and is overwritten (logged, the ``foreign`` counter).
+is a miss and is overwritten (logged, the ``foreign`` counter).  A hit writes nothing (its
+count goes to Redis with the process's next miss): one script doing one ``GET`` and one ``MGET``.
 """
 
 from __future__ import annotations
@@ -397,7 +398,9 @@ class StoreBase:
 
     def stats_op(self) -> Op[dict[str, int]]:
         """The namespace's counters (Redis's, shared by every process, and this process's
-        ``bypassed`` / ``invalidations_failed`` / ``decode_errors``); 1 round trip."""
+        ``bypassed`` / ``invalidations_failed`` / ``decode_errors``); 1 round trip.  A hit
+        writes nothing: each process adds its hits to Redis's counters with its next miss, so
+        ``hits`` here is Redis's count plus this process's unsent ones."""
         reply = yield Call(("HGETALL", self._stats_key), (self._stats_key,), readonly=True)
         if isinstance(reply, dict):
             pairs: Any = reply.items()
