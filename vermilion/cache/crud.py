@@ -109,21 +109,21 @@ class CRUDBase(Generic[ModelT, ResponseT]):
             mapper = sa_inspect(model)
         except NoInspectionAvailable:
             raise TypeError(f"CRUD needs a SQLAlchemy mapped class, not {model!r}") from None
-        self.model = model
-        self.mapper = mapper
+        self.model: type[ModelT] = model
+        self.mapper: Any = mapper
         self.response: type[ResponseT] = (response_schema if response_schema is not None
                                           else response_model_for(model))  # type: ignore[assignment]
         if not (isinstance(self.response, type) and issubclass(self.response, BaseModel)):
             raise TypeError(f"response_schema must be a Pydantic model class, not {self.response!r}")
-        self.tables = events.tables_of(mapper)
-        self.table = mapper.local_table.fullname
-        self.namespace = namespace or f"sql:{mapper.persist_selectable.fullname}"
+        self.tables: list[str] = events.tables_of(mapper)
+        self.table: str = mapper.local_table.fullname
+        self.namespace: str = namespace or f"sql:{mapper.persist_selectable.fullname}"
         self.ttl_ms: int = to_ms(ttl, "ttl")  # type: ignore[assignment]
-        self.negative_ttl_ms = to_ms(negative_ttl, "negative_ttl")
-        self.client = client
-        self.attributes = {a.key: a for a in mapper.column_attrs}
-        self.key = self._template(key, "key", ())
-        self.list_key = self._template(list_key, "list key",
+        self.negative_ttl_ms: int | None = to_ms(negative_ttl, "negative_ttl")
+        self.client: Any = client
+        self.attributes: dict[str, Any] = {a.key: a for a in mapper.column_attrs}
+        self.key: KeyTemplate | None = self._template(key, "key", ())
+        self.list_key: KeyTemplate | None = self._template(list_key, "list key",
                                        ("page", "limit", "order_by", "ascending"))
         self._pk_keys = [mapper.get_property_by_column(c).key for c in mapper.primary_key]
         self._unique_sets = self._unique_attribute_sets()

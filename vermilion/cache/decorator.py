@@ -94,14 +94,14 @@ class CachedFunction:
                  tags: Sequence[str], namespace: str, client: Any, serializer: str):
         if serializer not in ("auto", "pydantic", "codec"):
             raise ValueError("serializer must be 'auto', 'pydantic' or 'codec'")
-        self.fn = fn
-        self.is_async = inspect.iscoroutinefunction(fn)
+        self.fn: Callable[..., Any] = fn
+        self.is_async: bool = inspect.iscoroutinefunction(fn)
         self.ttl_ms: int = to_ms(ttl, "ttl")  # type: ignore[assignment]
-        self.signature = inspect.signature(fn)
+        self.signature: inspect.Signature = inspect.signature(fn)
         params = list(self.signature.parameters)
         self._skip_first = bool(params) and params[0] in ("self", "cls")
-        self.template = KeyTemplate(key) if key is not None else None
-        self.tag_templates = [KeyTemplate(t, "tag") for t in _tag_templates(tags)]
+        self.template: KeyTemplate | None = KeyTemplate(key) if key is not None else None
+        self.tag_templates: list[KeyTemplate] = [KeyTemplate(t, "tag") for t in _tag_templates(tags)]
         for t in [self.template, *self.tag_templates]:
             if t is None:
                 continue
@@ -109,9 +109,9 @@ class CachedFunction:
             if unknown:
                 raise ValueError(f"{fn.__qualname__}: template {t.template!r} names "
                                  f"{', '.join(unknown)}, which the function does not take")
-        self.namespace = namespace
-        self.client = client
-        self.name = f"{fn.__module__}.{fn.__qualname__}"
+        self.namespace: str = namespace
+        self.client: Any = client
+        self.name: str = f"{fn.__module__}.{fn.__qualname__}"
         self._values = _Values(fn, serializer)
         self._memo: dict[Any, tuple[str, list[str]]] = {}
         functools.update_wrapper(self, fn)  # type: ignore[arg-type]

@@ -23,9 +23,9 @@ class MissingKeyArgument(KeyError):
     """A key template names a placeholder the call did not give a value for."""
 
     def __init__(self, template: str, missing: Iterable[str], given: Iterable[str]):
-        self.template = template
-        self.missing = tuple(missing)
-        self.given = tuple(given)
+        self.template: str = template
+        self.missing: tuple[str, ...] = tuple(missing)
+        self.given: tuple[str, ...] = tuple(given)
         super().__init__(template)
 
     def __str__(self) -> str:
@@ -82,7 +82,7 @@ class KeyTemplate:
                                  f"names (e.g. {{email}}), not {{{field}}}")
             if root not in names:
                 names.append(root)
-        self.template = template
+        self.template: str = template
         self.names: tuple[str, ...] = tuple(names)
         self._parsed = parsed
 

@@ -51,7 +51,7 @@ from ..core.runner import run_async, run_sync
 from ..core.scripts import load_script
 
 T = TypeVar("T")
-log = logging.getLogger("vermilion.cache")
+log: logging.Logger = logging.getLogger("vermilion.cache")
 
 _GET = load_script("cache_get", "vermilion.cache")
 _FILL = load_script("cache_fill", "vermilion.cache")
@@ -143,14 +143,14 @@ class Entry(Generic[T]):
         negative_ttl_ms: int | None = None,
         tags_of: Callable[[T], Iterable[str]] | None = None,
     ):
-        self.key = escape(key)
-        self.compute = compute
-        self.encode = encode
-        self.decode = decode
-        self.ttl_ms = ttl_ms
-        self.negative_ttl_ms = negative_ttl_ms
-        self.tags = tuple(tags)
-        self.tags_of = tags_of
+        self.key: str = escape(key)
+        self.compute: Callable[[], Any] = compute
+        self.encode: Callable[[T], bytes | str] = encode
+        self.decode: Callable[[bytes | str], T] = decode
+        self.ttl_ms: int = ttl_ms
+        self.negative_ttl_ms: int | None = negative_ttl_ms
+        self.tags: tuple[str, ...] = tuple(tags)
+        self.tags_of: Callable[[T], Iterable[str]] | None = tags_of
 
 
 class StoreBase:
@@ -176,8 +176,8 @@ class StoreBase:
         for ch in "{}\n\x1f":
             if ch in namespace:
                 raise ValueError(f"a cache namespace cannot contain {ch!r}: {namespace!r}")
-        self.namespace = namespace
-        self.prefix = f"vm:cache:{{{namespace}}}"
+        self.namespace: str = namespace
+        self.prefix: str = f"vm:cache:{{{namespace}}}"
         self.lease_ms: int = to_ms(lease, "lease")  # type: ignore[assignment]
         self.window_ms: int = to_ms(fill_window, "fill_window")  # type: ignore[assignment]
         if self.window_ms < self.lease_ms:

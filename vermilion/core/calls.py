@@ -80,9 +80,9 @@ class Compute:
     __slots__ = ("fn", "args", "kwargs")
 
     def __init__(self, fn: Any, *args: Any, **kwargs: Any):
-        self.fn = fn
-        self.args = args
-        self.kwargs = kwargs
+        self.fn: Any = fn
+        self.args: tuple[Any, ...] = args
+        self.kwargs: dict[str, Any] = kwargs
 
 
 Request = Union[Call, list[Call], Sleep, Compute]  # noqa: UP007 - runtime alias on 3.10
