@@ -46,7 +46,7 @@ from redis import exceptions as rexc
 from ..core import config
 from ..core.calls import Call, Compute, Op, Operation, Sleep, run_script
 from ..core.errors import ConnectionLost, OutOfMemory, ServerUnavailable
-from ..core.executor import _window
+from ..core.executor import unavailable_window
 from ..core.runner import run_async, run_sync
 from ..core.scripts import load_script
 
@@ -424,11 +424,11 @@ class Store(StoreBase):
 
     def _run(self, operation: Operation, name: str) -> Any:
         client = self._client if self._client is not None else config.sync_client()
-        token = _window.set(self.retry_unavailable)
+        token = unavailable_window.set(self.retry_unavailable)
         try:
             return run_sync(config.sync_executor(client), operation, False, f"cache.{name}")
         finally:
-            _window.reset(token)
+            unavailable_window.reset(token)
 
     def run(self, operation: Operation, name: str = "get") -> Any:
         return self._run(operation, name)
@@ -454,12 +454,12 @@ class AsyncStore(StoreBase):
 
     async def _run(self, operation: Operation, name: str) -> Any:
         client = self._client if self._client is not None else config.async_client()
-        token = _window.set(self.retry_unavailable)
+        token = unavailable_window.set(self.retry_unavailable)
         try:
             return await run_async(config.async_executor(client), operation, False,
                                    f"cache.{name}")
         finally:
-            _window.reset(token)
+            unavailable_window.reset(token)
 
     async def run(self, operation: Operation, name: str = "get") -> Any:
         return await self._run(operation, name)

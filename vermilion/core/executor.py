@@ -28,7 +28,7 @@ import contextvars
 import os
 import queue
 import time
-from collections.abc import AsyncIterator, Generator, Iterator, Sequence
+from collections.abc import AsyncIterator, Generator, Sequence
 from typing import Any
 
 from redis import exceptions as rexc
@@ -63,21 +63,12 @@ class Settings:
 
 settings: Settings = Settings()
 
-# A caller that would rather fall back than wait (the cache face) narrows the window for the
-# requests it makes in its own context (thread or asyncio task): see :func:`unavailable_window`.
-_window: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+# A caller that would rather fall back than wait (the cache face) narrows, in its own context
+# (thread or asyncio task), how long a request Redis provably did not run is retried before
+# ServerUnavailable: ``token = unavailable_window.set(0.0)`` ... ``unavailable_window.reset(token)``.
+# None: ``settings.retry_unavailable``.
+unavailable_window: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "vermilion_unavailable_window", default=None)
-
-
-@contextlib.contextmanager
-def unavailable_window(seconds: float) -> Iterator[None]:
-    """Within the block, a request Redis provably did not run is retried for at most
-    ``seconds`` (instead of ``retry_unavailable``) before :class:`ServerUnavailable`."""
-    token = _window.set(seconds)
-    try:
-        yield
-    finally:
-        _window.reset(token)
 
 _PY_ERRORS: dict[str, type[Exception]] = {
     "IndexError": IndexError,
@@ -257,7 +248,7 @@ class _Attempts:
 
     def __init__(self, calls: Sequence[Call]):
         self.calls = calls
-        narrowed = _window.get()
+        narrowed = unavailable_window.get()
         self.window = settings.retry_unavailable if narrowed is None else narrowed
         self.deadline: float | None = None
         self.delay = 0.01
