@@ -374,8 +374,8 @@ def test_methods_skip_self_in_the_key(r: Any) -> None:
     assert a.n + b.n == 1
 
 
+@pytest.mark.cluster
 def test_cluster_namespaces(rc: Any) -> None:
-    pytest.importorskip("redis")
     calls = []
 
     @cached(ttl=60, tags=["u:{x}"], namespace="users", client=rc)
@@ -392,8 +392,6 @@ def test_cluster_namespaces(rc: Any) -> None:
     invalidate(["u:1"], namespace="users", client=rc)
     assert f(1) == 1 and calls == [1, -1, 1]
 
-
-test_cluster_namespaces = pytest.mark.cluster(test_cluster_namespaces)
 
 
 def test_stores_do_not_keep_per_request_clients_alive(vermilion_server: Any) -> None:

@@ -237,8 +237,10 @@ class CRUDBase(Generic[ModelT, ResponseT]):
     def _respond(self, obj: Any) -> ResponseT:
         return self.response.model_validate(obj, from_attributes=True)
 
-    def _read(self, session: Any, store: StoreBase | None, entry: Entry[Any]) -> Op[Any]:
-        if store is None or self._bypass(session):
+    def _read(self, session: Any, store: StoreBase, entry: Entry[Any]) -> Op[Any]:
+        """The entry through ``store``, or straight from the database when the session must
+        not use the cache (:meth:`_bypass`)."""
+        if self._bypass(session):
             return (yield Compute(entry.compute))
         return (yield from store.get_or_compute(entry))
 

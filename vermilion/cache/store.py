@@ -422,7 +422,8 @@ class Store(StoreBase):
 
     _face = "sync"
 
-    def _run(self, operation: Operation, name: str) -> Any:
+    def run(self, operation: Operation, name: str = "get") -> Any:
+        """Run one of the operations above on this store's client (sync)."""
         client = self._client if self._client is not None else config.sync_client()
         token = unavailable_window.set(self.retry_unavailable)
         try:
@@ -430,20 +431,17 @@ class Store(StoreBase):
         finally:
             unavailable_window.reset(token)
 
-    def run(self, operation: Operation, name: str = "get") -> Any:
-        return self._run(operation, name)
-
     def invalidate(self, tags: Iterable[str]) -> bool:
         """Invalidate ``tags`` (1 round trip); see :meth:`StoreBase.invalidate_op`."""
-        return self._run(self.invalidate_op(_tag_list(tags)), "invalidate")  # type: ignore[no-any-return]
+        return self.run(self.invalidate_op(_tag_list(tags)), "invalidate")  # type: ignore[no-any-return]
 
     def stats(self) -> dict[str, int]:
-        return self._run(self.stats_op(), "stats")  # type: ignore[no-any-return]
+        return self.run(self.stats_op(), "stats")  # type: ignore[no-any-return]
 
     def clear(self) -> bool:
         """Make every entry of the namespace a miss (1 round trip): the invalidation of the
         ``*`` tag every entry carries."""
-        return self._run(self.invalidate_op(["*"]), "clear")  # type: ignore[no-any-return]
+        return self.run(self.invalidate_op(["*"]), "clear")  # type: ignore[no-any-return]
 
 
 class AsyncStore(StoreBase):
@@ -452,7 +450,8 @@ class AsyncStore(StoreBase):
 
     _face = "async"
 
-    async def _run(self, operation: Operation, name: str) -> Any:
+    async def run(self, operation: Operation, name: str = "get") -> Any:
+        """Run one of the operations above on this store's client (asyncio)."""
         client = self._client if self._client is not None else config.async_client()
         token = unavailable_window.set(self.retry_unavailable)
         try:
@@ -461,17 +460,14 @@ class AsyncStore(StoreBase):
         finally:
             unavailable_window.reset(token)
 
-    async def run(self, operation: Operation, name: str = "get") -> Any:
-        return await self._run(operation, name)
-
     async def invalidate(self, tags: Iterable[str]) -> bool:
-        return await self._run(self.invalidate_op(_tag_list(tags)), "invalidate")  # type: ignore[no-any-return]
+        return await self.run(self.invalidate_op(_tag_list(tags)), "invalidate")  # type: ignore[no-any-return]
 
     async def stats(self) -> dict[str, int]:
-        return await self._run(self.stats_op(), "stats")  # type: ignore[no-any-return]
+        return await self.run(self.stats_op(), "stats")  # type: ignore[no-any-return]
 
     async def clear(self) -> bool:
-        return await self._run(self.invalidate_op(["*"]), "clear")  # type: ignore[no-any-return]
+        return await self.run(self.invalidate_op(["*"]), "clear")  # type: ignore[no-any-return]
 
 
 def _tag_list(tags: Iterable[str]) -> list[str]:
