@@ -59,6 +59,7 @@ from .errors import (
     StatementExists,
 )
 from .leases import count_call, keeper, side_executor
+from .progress import CHUNK_BYTES, ProgressCallback, Reporter
 
 STATEMENTS_TABLE = "_vermilion_statements"
 STREAM_CHUNK = 1000  # XADDs per round trip in query_into
@@ -622,15 +623,30 @@ class Database:
             _db.call(self._executor, calls)
 
     # -- files ------------------------------------------------------------------------------
-    def export_to(self, path: str | os.PathLike[str]) -> None:
+    def export_to(self, path: str | os.PathLike[str], *,
+                  progress: ProgressCallback | None = None) -> None:
         """Write a consistent snapshot of this database to the local SQLite file ``path``
-        (replacing its content), with SQLite's backup API."""
+        (replacing its content), with SQLite's backup API: the pages are read in one read
+        transaction (about one round trip per 16 pages not cached) and written to ``path`` in
+        one local transaction.
+
+        ``progress(done, total)`` (pages) is called at the start, after each 4 MiB of pages and
+        at the end (see :mod:`vermilion.sql.progress`); an exception it raises (or any failure)
+        leaves ``path`` as it was, and removes it if this call created it."""
+        path = os.fspath(path)
+        created = not os.path.exists(path)
         with self._lock:
-            local = apsw.Connection(os.fspath(path))
             try:
-                _backup(local, self.connection)
-            finally:
-                local.close()
+                local = apsw.Connection(path)
+                try:
+                    _backup(local, self.connection, progress, to_redis=False)
+                finally:
+                    local.close()
+            except BaseException:
+                if created:
+                    with contextlib.suppress(OSError):
+                        os.remove(path)
+                raise
 
 
 def _field(column: str, value: Any) -> list[Any]:
@@ -650,10 +666,44 @@ def _pairs(flat: Sequence[Any]) -> Iterator[tuple[Any, Any]]:
     return zip(it, it)
 
 
-def _backup(dest: apsw.Connection, source: apsw.Connection) -> None:
-    """Copy every page of ``source`` into ``dest`` in one step (one consistent snapshot)."""
-    with dest.backup("main", source, "main") as backup:
-        backup.step(-1)
+def _backup(dest: apsw.Connection, source: apsw.Connection,
+            progress: ProgressCallback | None = None, *, to_redis: bool = True) -> None:
+    """Copy every page of ``source`` into ``dest``: one consistent snapshot of ``source`` (read
+    in one read transaction) written as one transaction of ``dest``, so nothing of it is seen
+    before all of it and a failure leaves ``dest`` as it was.  Without ``progress``, in one
+    step; with it, in steps of :data:`~.progress.CHUNK_BYTES` reported as ``progress(done,
+    total)`` pages (``to_redis``: ``dest`` commits to Redis, see :mod:`.progress`); an exception
+    it raises aborts the copy."""
+    if progress is None:
+        with dest.backup("main", source, "main") as backup:
+            backup.step(-1)
+        return
+    chunk = max(1, CHUNK_BYTES // _page_size(source))
+    with _read_snapshot(source), dest.backup("main", source, "main") as backup:
+        backup.step(0)  # locks both, learns the page count
+        report = Reporter(progress, backup.page_count, to_redis=to_redis)
+        report.start()
+        with report.committing():
+            while not backup.done:
+                backup.step(chunk)
+                if not backup.done:
+                    report.copied_to(backup.page_count - backup.remaining)
+        report.finish()
+
+
+@contextlib.contextmanager
+def _read_snapshot(conn: apsw.Connection) -> Iterator[None]:
+    """Hold a read transaction on ``conn`` (unless one is open): a backup in several steps
+    then reads one snapshot, and is not restarted by writers committing between its steps."""
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN; SELECT 1 FROM sqlite_schema LIMIT 1").fetchall()
+    try:
+        yield
+    finally:
+        if conn.in_transaction:
+            conn.execute("COMMIT")
 
 
 # -- databases ------------------------------------------------------------------------------------
@@ -712,9 +762,43 @@ def _open_local(path: str | os.PathLike[str]) -> apsw.Connection:
 
 
 def import_from(path: str | os.PathLike[str], name: str, *, exist_ok: bool = False,
-                client: Any = None) -> Database:
-    """Create database ``name`` from the local SQLite file ``path`` (see :func:`create_db`)."""
-    return create_db(name, exist_ok=exist_ok, from_file=path, client=client)
+                client: Any = None, progress: ProgressCallback | None = None) -> Database:
+    """Create database ``name`` from the local SQLite file ``path`` and open it:
+    :class:`DatabaseExists` if it exists, unless ``exist_ok`` (its content is then replaced);
+    ``FileNotFoundError`` if ``path`` is missing; ``apsw.NotADBError`` if it is not SQLite.
+
+    The file is read in one read transaction and stored in one commit (atomic: nobody sees part
+    of it), sent in chunks of 256 pages, one round trip each.  ``progress(done, total)``
+    (pages) is called at the start, after each 4 MiB of pages copied, for each chunk sent where
+    the VFS reports it, and at the end (see :mod:`vermilion.sql.progress`).  A failure, or an
+    exception raised by ``progress``, drops a database this call created and leaves an existing
+    one as it was."""
+    local = _open_local(path)
+    try:
+        return _fill(name, local, exist_ok=exist_ok, client=client, progress=progress)
+    finally:
+        local.close()
+
+
+def _fill(name: str, source: apsw.Connection, *, exist_ok: bool, client: Any,
+          progress: ProgressCallback | None, stats: bool = True) -> Database:
+    """Database ``name``, created (or replaced with ``exist_ok``) with the content of
+    ``source``, open; dropped again if this call created it and the copy fails."""
+    created = _db.create(_db.executor_for(client), name, _page_size(source))
+    if not created and not exist_ok:
+        raise DatabaseExists(f"SQL database {name!r} already exists", database=name)
+    db: Database | None = None
+    try:
+        db = open(name, client=client, stats=stats)
+        with db._lock:
+            _backup(db.connection, source, progress)
+    except BaseException:
+        if db is not None:
+            db.close()
+        if created:
+            _db.drop(name, client=client)
+        raise
+    return db
 
 
 def drop_db(name: str, *, missing_ok: bool = False, client: Any = None) -> None:
@@ -734,29 +818,18 @@ def exists(name: str, *, client: Any = None) -> bool:
     return _db.exists(_db.executor_for(client), name)
 
 
-def copy(source: str, destination: str, *, exist_ok: bool = False, client: Any = None) -> None:
+def copy(source: str, destination: str, *, exist_ok: bool = False, client: Any = None,
+         progress: ProgressCallback | None = None) -> None:
     """Copy database ``source`` into a new database ``destination``, page by page (SQLite's
-    backup API, one consistent snapshot of the source).  :class:`NoSuchDatabase` if the source
-    is missing; :class:`DatabaseExists` if the destination exists, unless ``exist_ok`` (its
-    content is then replaced).  Statistics are not copied."""
+    backup API, one consistent snapshot of the source read in one read transaction, stored in
+    one commit).  :class:`NoSuchDatabase` if the source is missing; :class:`DatabaseExists` if
+    the destination exists, unless ``exist_ok`` (its content is then replaced).  Statistics are
+    not copied.  ``progress`` as in :func:`import_from` (pages); a failure, or an exception it
+    raises, drops a destination this call created and leaves an existing one as it was."""
     src = open(source, client=client, stats=False)
     try:
-        page_size = _page_size(src.connection)
-        created = _db.create(_db.executor_for(client), destination, page_size)
-        if not created and not exist_ok:
-            raise DatabaseExists(f"SQL database {destination!r} already exists",
-                                 database=destination)
-        dst: Database | None = None
-        try:
-            dst = open(destination, client=client, stats=False)
-            _backup(dst.connection, src.connection)
-        except BaseException:
-            if dst is not None:
-                dst.close()
-            if created:
-                _db.drop(destination, client=client)
-            raise
-        dst.close()
+        _fill(destination, src.connection, exist_ok=exist_ok, client=client,
+              progress=progress, stats=False).close()
     finally:
         src.close()
 

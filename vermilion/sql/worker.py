@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-_Job = tuple[asyncio.AbstractEventLoop, "asyncio.Future[Any]", Callable[[], Any]]
+_Job = tuple["asyncio.AbstractEventLoop | None", "asyncio.Future[Any] | None", Callable[[], Any]]
 _names = itertools.count(1)
 
 
@@ -79,19 +79,30 @@ class SerialWorker:
         self._queue.put((loop, future, job))
         return await future
 
+    def post(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+        """Queue ``fn(*args, **kwargs)`` after every call queued before it, without waiting
+        (nor needing a running loop): its result and exceptions are dropped.  For clean-ups
+        that must run on the worker thread, in order (a rollback after a cancelled begin, a
+        close from a finalizer)."""
+        job = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
+        self._start()
+        self._queue.put((None, None, job))
+
     def _main(self) -> None:
         while True:
             item = self._queue.get()
             if item is None:
                 return
             loop, future, job = item
-            if future.cancelled():
+            if future is not None and future.cancelled():
                 continue
             try:
                 result: Any = job()
                 ok = True
             except BaseException as e:  # noqa: BLE001 - handed to the awaiting task
                 result, ok = e, False
+            if loop is None or future is None:  # posted: nobody waits
+                continue
             try:
                 loop.call_soon_threadsafe(_settle, future, ok, result)
             except RuntimeError:  # the loop has been closed: nobody waits for this result
