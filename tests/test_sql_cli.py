@@ -235,3 +235,142 @@ def test_interactive_shell_on_a_terminal(url: str, tmp_path: Any) -> None:
         os.close(master)
     assert (tmp_path / ".vermilion_sql_history").read_text().splitlines() == [
         "SELECT count(*) AS n", "FROM hn;", ".quit"]
+
+
+# -- import / export and .import / .backup --------------------------------------------------------
+def _sqlite_file(path: Any, rows: int = 2000) -> Any:
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, body TEXT)")
+        conn.executemany("INSERT INTO t VALUES (?, ?)", ((i, "x" * 500) for i in range(rows)))
+    conn.close()
+    return path
+
+
+def test_import_and_export_subcommands(url: str, tmp_path: Any) -> None:
+    import sqlite3
+
+    source = _sqlite_file(tmp_path / "in.sqlite")
+    p = run_cli(["import", str(source), "IMP"], url)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr == ""  # no bar off a terminal
+    assert p.stdout.startswith(f"imported {source} into IMP: ") and " pages, " in p.stdout
+    assert len(p.stdout.splitlines()) == 1
+    with vsql.open("IMP") as db:
+        assert db.query("SELECT count(*) FROM t") == [(2000,)]
+    out = tmp_path / "out.sqlite"
+    p = run_cli(["export", "IMP", str(out)], url)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith(f"exported IMP to {out}: ")
+    assert sqlite3.connect(out).execute("SELECT count(*) FROM t").fetchall() == [(2000,)]
+    # --replace imports over an existing database
+    p = run_cli(["--replace", "import", str(_sqlite_file(tmp_path / "b.sqlite", 3)), "IMP"], url)
+    assert p.returncode == 0, p.stderr
+    with vsql.open("IMP") as db:
+        assert db.query("SELECT count(*) FROM t") == [(3,)]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["import", "{tmp}/in.sqlite", "HN"], "'HN' already exists (--replace"),
+    (["import", "{tmp}/missing.sqlite", "NEW"], "no such file: {tmp}/missing.sqlite"),
+    (["import", "{tmp}/text.sqlite", "NEW"], "{tmp}/text.sqlite is not a SQLite database"),
+    (["export", "NOPE", "{tmp}/o.sqlite"], "'NOPE' does not exist"),
+    (["export", "HN", "{tmp}/no/dir/o.sqlite"], "cannot open {tmp}/no/dir/o.sqlite"),
+])
+def test_import_export_failures_are_one_line(url: str, tmp_path: Any, args: list[str],
+                                             message: str) -> None:
+    _sqlite_file(tmp_path / "in.sqlite", 3)
+    (tmp_path / "text.sqlite").write_text("not a database " * 100)
+    p = run_cli([a.format(tmp=tmp_path) for a in args], url)
+    assert p.returncode == 1
+    assert p.stderr.startswith("Error: ") and len(p.stderr.splitlines()) == 1
+    assert message.format(tmp=tmp_path) in p.stderr
+    assert p.stdout == ""
+    assert not vsql.exists("NEW")
+    assert not (tmp_path / "o.sqlite").exists()
+
+
+def test_import_export_need_a_url_and_old_usages_still_work(url: str, tmp_path: Any) -> None:
+    p = run_cli(["import", str(_sqlite_file(tmp_path / "in.sqlite", 3)), "X"], None)
+    assert p.returncode == 1 and "needs --url or VERMILION_URL" in p.stderr
+    # two arguments: 'import' is a database name, as before
+    p = run_cli(["--create", "import", "CREATE TABLE t(x); SELECT count(*) AS n FROM t"], url)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines()[-1] == "(1 row)"
+    p = run_cli(["HN", "SELECT 1", "extra"], url)
+    assert p.returncode == 2 and "unexpected argument 'extra'" in p.stderr
+
+
+def test_dot_import_csv_and_backup(url: str, tmp_path: Any) -> None:
+    import sqlite3
+
+    csv_file = tmp_path / "people.csv"
+    csv_file.write_text('id,name,"note, quoted"\n1,ann,x\n2,bob,"two\nlines"\n\n3,cy\n')
+    backup = tmp_path / "backup.sqlite"
+    script = "\n".join([
+        f".import {csv_file} people",
+        f".import --skip 1 {csv_file} people",
+        f".import {tmp_path}/missing.csv people",
+        ".import only-one-argument",
+        "SELECT name, \"note, quoted\" FROM people ORDER BY rowid LIMIT 3;",
+        f".backup {backup}",
+    ]) + "\n"
+    p = run_cli(["HN"], url, stdin=script)
+    assert p.returncode == 1  # the missing file and the bad usage
+    out = p.stdout.splitlines()
+    assert out[:2] == ["OK, 3 rows imported into people (created people)",
+                       "OK, 3 rows imported into people"]
+    assert " bob  | two\\nlines" in out
+    assert " cy   | NULL" in out  # a short row is padded with NULL
+    assert out[-1] == f"OK, HN written to {backup}"
+    errors = p.stderr.splitlines()
+    assert len(errors) == 2 and "missing.csv" in errors[0] and "usage: .import" in errors[1]
+    with vsql.open("HN") as db:
+        assert db.query("SELECT count(*) FROM people") == [(6,)]
+        assert db.query("SELECT type FROM pragma_table_info('people')") == [("TEXT",)] * 3
+    assert sqlite3.connect(backup).execute("SELECT count(*) FROM people").fetchall() == [(6,)]
+
+
+def test_dot_import_is_one_transaction_and_refused_readonly(url: str, tmp_path: Any) -> None:
+    csv_file = tmp_path / "ids.csv"
+    csv_file.write_text("1,a\n2,b\n1,again\n")
+    p = run_cli(["HN"], url, stdin=f".import {csv_file} hn\n")
+    assert p.returncode == 1 and "UNIQUE" in p.stderr
+    with vsql.open("HN") as db:
+        assert db.query("SELECT count(*) FROM hn") == [(3,)]  # nothing of the file
+    p = run_cli(["--readonly", "HN"], url, stdin=f".import {csv_file} other\n")
+    assert p.returncode == 1 and "--readonly" in p.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pty")
+def test_import_shows_a_progress_bar_on_a_terminal(url: str, tmp_path: Any) -> None:
+    import pty
+
+    source = _sqlite_file(tmp_path / "in.sqlite", 20000)  # ~ 11 MB: several steps
+    master, slave = pty.openpty()
+    env = dict(os.environ, VERMILION_URL=url, TERM="dumb")
+    proc = subprocess.Popen([sys.executable, "-m", "vermilion", "sql", "import", str(source),
+                             "BAR"], stdin=slave, stdout=slave, stderr=slave, env=env,
+                            close_fds=True)
+    os.close(slave)
+    seen = b""
+    try:
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+        assert proc.wait(60) == 0, seen
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    text = seen.decode()
+    assert f"\rimport {source} [" in text and "(100%)" in text
+    assert text.rstrip().splitlines()[-1].startswith(f"imported {source} into BAR: ")

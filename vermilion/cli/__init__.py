@@ -26,6 +26,8 @@ examples:
   vermilion server --port 6390        a private redis-server until Ctrl-C
   vermilion sql HN                    an SQL shell on the database HN
   vermilion sql HN "SELECT 1"         one statement, printed as a table
+  vermilion sql import hn.db HN       a local SQLite file into database HN
+  vermilion sql export HN hn.db       database HN into a local SQLite file
   vermilion models stats app:User     objects, TTLs and indexes of a model
   vermilion models reindex app:User   build indexes added to a model with objects
   vermilion cache stats sql:users     hits, misses, fills... of a cache namespace
@@ -71,7 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     sql = sub.add_parser(
         "sql", help="run SQL on a database stored in Redis (shell or one-shot)",
         description="Run SQL on a vermilion.sql database: an interactive shell (statements end "
-                    "with ';', .help lists the dot commands), or the SQL given as argument.")
+                    "with ';', .help lists the dot commands), or the SQL given as argument; "
+                    "'import FILE DATABASE' / 'export DATABASE FILE' copy a whole database from "
+                    "or to a local SQLite file, with a progress bar on a terminal.")
     from .sqlshell import add_arguments
 
     add_arguments(sql)

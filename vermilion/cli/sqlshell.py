@@ -6,6 +6,8 @@
     vermilion sql HN "SELECT author, count(*) FROM hn GROUP BY author"
     vermilion sql --create HN < schema.sql        # run a script, creating HN if missing
     vermilion sql HN .tables                      # one dot command
+    vermilion sql import hn.sqlite HN             # a local SQLite file into database HN
+    vermilion sql export HN hn.sqlite             # database HN into a local SQLite file
 
 Redis comes from ``--url``, else ``VERMILION_URL``, else an embedded private redis-server that
 stops (and loses every database) when the command exits.  Statements run with
@@ -13,15 +15,23 @@ stops (and loses every database) when the command exits.  Statements run with
 ``query`` under ``--readonly``.  Results print as an aligned table: column headers, ``NULL`` for
 missing values, then the row count.  Any SQL error prints ``Error: ...`` on stderr and makes the
 exit status 1 (the interactive shell goes on to the next statement).
+
+``import`` and ``export`` (three positional arguments; with two, ``import`` / ``export`` is a
+database name as before) copy a whole database with SQLite's backup API
+(:func:`vermilion.sql.import_from`, :meth:`vermilion.sql.Database.export_to`): a progress bar on
+stderr when it is a terminal, then one line saying what was copied.  They need ``--url`` or
+``VERMILION_URL`` (a private server would lose the database at exit).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import os
 import sqlite3
 import sys
+import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
@@ -35,15 +45,32 @@ Enter SQL statements terminated by ';' (they may span several lines).
   .schema [PATTERN]   show CREATE statements (LIKE pattern)
   .statements         list the stored statements (create_statement / exec_statement)
   .dbs                list the SQL databases on this Redis
+  .import [--skip N] FILE TABLE
+                      import CSV rows from FILE into TABLE, in one transaction; a missing
+                      TABLE is created from the header row (TEXT columns); into an existing
+                      table every row is data (--skip 1 skips a header)
+  .backup FILE        write this database to the local SQLite file FILE
   .help               show this help
   .quit / .exit       leave the shell (Ctrl-D too)"""
 
 
+USAGE = """\
+vermilion sql [options] DATABASE [SQL]
+       vermilion sql [--url URL] [--replace] import FILE DATABASE
+       vermilion sql [--url URL] export DATABASE FILE"""
+TRANSFERS = ("import", "export")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The ``vermilion sql`` options (used by :func:`vermilion.cli.build_parser`)."""
-    parser.add_argument("database", help="name of the SQL database (e.g. HN)")
+    parser.usage = USAGE
+    parser.add_argument("database", help="name of the SQL database (e.g. HN); or 'import' / "
+                                         "'export' followed by two arguments (see usage)")
     parser.add_argument("sql", nargs="?", default=None,
                         help="SQL to run (one or more statements); without it: a shell on stdin")
+    parser.add_argument("target", nargs="?", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--replace", action="store_true",
+                        help="import: replace the content of an existing database")
     parser.add_argument("--url", default=os.environ.get("VERMILION_URL"),
                         help="Redis URL (default: VERMILION_URL, else an embedded "
                              "redis-server whose data vanishes at exit)")
@@ -207,6 +234,7 @@ class Shell:
             ".quit": self._quit, ".exit": self._quit, ".q": self._quit,
             ".help": self._help, ".tables": self._tables, ".schema": self._schema,
             ".statements": self._statements, ".dbs": self._dbs, ".databases": self._dbs,
+            ".import": self._import, ".backup": self._backup,
         }.get(command)
         if handler is None:
             self.error(f"unknown command {parts[0]!r}; .help lists the commands")
@@ -219,7 +247,7 @@ class Shell:
             handler(args)
         except apsw.Error as exc:
             self.error(f"{type(exc).__name__}: {exc}")
-        except VermilionError as exc:
+        except (VermilionError, OSError, ValueError, csv.Error) as exc:
             self.error(exc)
 
     def _quit(self, args: list[str]) -> None:
@@ -256,6 +284,35 @@ class Shell:
         for name in sql.list_dbs():
             self._print(name)
 
+    def _import(self, args: list[str]) -> None:
+        skip = 0
+        if args[:1] == ["--skip"] and len(args) >= 2:
+            if not args[1].isdigit():
+                raise ValueError(f".import --skip needs a number of lines, not {args[1]!r}")
+            skip, args = int(args[1]), args[2:]
+        if len(args) != 2:
+            raise ValueError("usage: .import [--skip N] FILE TABLE")
+        if self.readonly:
+            raise ValueError(".import writes: not allowed with --readonly")
+        path, table = args
+        progress = bar(f"import {path}", self.err)
+        try:
+            rows, table_created = import_csv(self.db, path, table, skip=skip, progress=progress)
+        finally:
+            progress.close()
+        made = f" (created {table})" if table_created else ""
+        self._print(f"OK, {rows} row{'' if rows == 1 else 's'} imported into {table}{made}")
+
+    def _backup(self, args: list[str]) -> None:
+        if len(args) != 1:
+            raise ValueError("usage: .backup FILE")
+        progress = bar(f"backup to {args[0]}", self.err)
+        try:
+            self.db.export_to(args[0], progress=progress)
+        finally:
+            progress.close()
+        self._print(f"OK, {self.db.name} written to {args[0]}")
+
     # the read loop
     def prompt(self) -> str:
         name = self.db.name
@@ -279,6 +336,90 @@ class Shell:
                 self.run_sql(sql)
         if self._buffer.strip() and not _only_comments(self._buffer):
             self.run_sql(self._buffer.strip())
+
+
+# -- progress and CSV --------------------------------------------------------------------------
+class _NoBar:
+    """The progress of a command whose stderr is not a terminal: nothing shown."""
+
+    def __call__(self, done: int, total: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def bar(label: str, out: IO[str]) -> Any:
+    """A ``progress(done, total)`` callable with ``close()``: the bar of ``vermilion models``
+    redrawn in place when ``out`` is a terminal, else nothing."""
+    if not out.isatty():
+        return _NoBar()
+    from .models import Progress
+
+    return Progress(label, out, tty=True)
+
+
+def quote(name: str) -> str:
+    """``name`` as an SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+CSV_BATCH = 1000  # rows per executemany (and per progress call) of .import
+
+
+def _counted_lines(raw: IO[bytes], seen: list[int]) -> Iterator[str]:
+    """The decoded lines of ``raw``, adding their size in bytes to ``seen[0]``."""
+    for line in raw:
+        seen[0] += len(line)
+        yield line.decode("utf-8-sig" if seen[0] == len(line) else "utf-8")
+
+
+def import_csv(db: Any, path: str, table: str, *, skip: int = 0,
+               progress: Callable[[int, int], object] | None = None) -> tuple[int, bool]:
+    """Insert the CSV rows of file ``path`` into ``table`` of ``db`` in one transaction, as
+    sqlite3's ``.import --csv``: a missing table is created with the first row as column names
+    (TEXT columns); into an existing table every row (after ``skip`` lines) is data.  Rows with
+    fewer values than columns are padded with NULL, extra values are dropped.  ``progress(done,
+    total)`` in bytes of the file, once per :data:`CSV_BATCH` rows.  Returns (rows inserted,
+    whether the table was created)."""
+    total = os.path.getsize(path)
+    seen = [0]
+    with open(path, "rb") as raw, db.transaction():
+        reader = csv.reader(_counted_lines(raw, seen))
+        for _ in range(skip):
+            next(reader, None)
+        conn = db.connection
+        columns = [row[1] for row in conn.execute(f"PRAGMA table_info({quote(table)})")]
+        created = not columns
+        if created:
+            header = next(reader, None)
+            if not header:
+                raise ValueError(f"{path}: empty file, no header to create {table} from")
+            columns = header
+            conn.execute(f"CREATE TABLE {quote(table)}("
+                         + ", ".join(f"{quote(c)} TEXT" for c in columns) + ")")
+        width = len(columns)
+        insert = f"INSERT INTO {quote(table)} VALUES ({', '.join('?' * width)})"
+        count = 0
+        if progress is not None:
+            progress(0, total)
+        while True:
+            batch = [(row + [None] * width)[:width] for row in _take(reader, CSV_BATCH)]
+            if not batch:
+                break
+            conn.executemany(insert, batch)
+            count += len(batch)
+            if progress is not None:
+                progress(seen[0], total)
+    if progress is not None:
+        progress(total, total)
+    return count, created
+
+
+def _take(reader: Iterator[list[str]], n: int) -> Iterator[list[str]]:
+    for _, row in zip(range(n), reader):
+        if row:  # a blank line is no row
+            yield row
 
 
 def _lines(stdin: IO[str], interactive: bool,
@@ -338,6 +479,12 @@ def run(args: argparse.Namespace, stdin: IO[str] | None = None) -> int:
         return 1
     from ..core.errors import ServerNotFound
 
+    if args.target is not None:
+        if args.database not in TRANSFERS:
+            print(f"Error: unexpected argument {args.target!r} (usage: {USAGE.splitlines()[0]})",
+                  file=err)
+            return 2
+        return transfer(args)
     server = None
     create = args.create
     url = args.url
@@ -385,3 +532,72 @@ def run(args: argparse.Namespace, stdin: IO[str] | None = None) -> int:
     finally:
         if server is not None:
             server.stop()
+
+
+def _size(pages: int, page_size: int) -> str:
+    return f"{pages} pages, {pages * page_size / 1e6:.1f} MB"
+
+
+def _transfer_failure(exc: Exception, source: str, dest: str, url: str) -> str | None:
+    """The one line saying why import / export failed as expected (None: a bug)."""
+    import apsw
+    import redis
+
+    from .. import sql
+
+    if isinstance(exc, sql.DatabaseExists):
+        return f"{exc} (--replace replaces its content)"
+    if isinstance(exc, sql.NoSuchDatabase):
+        return str(exc)
+    if isinstance(exc, FileNotFoundError):
+        return f"no such file: {source}"
+    if isinstance(exc, apsw.NotADBError):
+        return f"{source} is not a SQLite database"
+    if isinstance(exc, apsw.CantOpenError):
+        return f"cannot open {dest} for writing"
+    if isinstance(exc, apsw.Error):
+        return f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, redis.RedisError):
+        return f"Redis at {url}: {exc}"
+    return None
+
+
+def transfer(args: argparse.Namespace) -> int:
+    """``vermilion sql import FILE DATABASE`` / ``export DATABASE FILE``: 0 on success, 1 with
+    a one-line ``Error:`` on stderr for an expected failure (missing file or database, a
+    database that exists, a file that is not SQLite, Redis unreachable)."""
+    import vermilion
+
+    from .. import sql
+
+    err = sys.stderr
+    command = args.database
+    source, dest = args.sql, args.target
+    if not args.url:
+        print(f"Error: vermilion sql {command} needs --url or VERMILION_URL (a private "
+              "redis-server would lose the database when this command exits)", file=err)
+        return 1
+    vermilion.configure(args.url)
+    progress = bar(f"{command} {source}", err)
+    started = time.monotonic()
+    try:
+        if command == "import":
+            with sql.import_from(source, dest, exist_ok=args.replace, progress=progress) as db:
+                info = db.statistics()
+        else:
+            with sql.open(source) as db:
+                db.export_to(dest, progress=progress)
+                info = db.statistics()
+    except Exception as exc:
+        message = _transfer_failure(exc, source, dest, args.url)
+        if message is None:
+            raise
+        print(f"Error: {message}", file=err)
+        return 1
+    finally:
+        progress.close()
+    elapsed = time.monotonic() - started
+    what = _size(info["pages"], info["page_size"])
+    verb, into = ("imported", "into") if command == "import" else ("exported", "to")
+    print(f"{verb} {source} {into} {dest}: {what} in {elapsed:.2f} s")
+    return 0

@@ -3,7 +3,7 @@
 The copies use SQLite's backup API in steps of :data:`CHUNK_BYTES` (4 MiB) of pages, so a
 callback runs once per step, never per page.  A destination in Redis receives its pages at the
 commit that ends the copy (one atomic transaction, sent in chunks of
-:data:`~.files.STAGE_CHUNK` pages): for it each page is counted twice, when copied into the
+256 pages, one round trip each): for it each page is counted twice, when copied into the
 transaction and when sent to Redis, and ``done`` is the average of both passes, still in pages.
 The commit's chunks are reported through :data:`commit_progress` when the VFS calls
 :func:`report_commit` for each chunk it sends.
