@@ -1,0 +1,327 @@
+"""The DB-API cursor, as :class:`sqlite3.Cursor` behaves (see :mod:`vermilion.sql.dbapi`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import apsw
+
+from .. import statements
+from .callbacks import CallbackError
+from .errors import (
+    NEW_MESSAGES,
+    OperationalError,
+    ProgrammingError,
+    Warning,
+    null_character,
+    translate,
+)
+from .values import bindings, column_converter, column_name, row_maker
+
+if TYPE_CHECKING:
+    from .connection import Connection
+
+RowFactory = Callable[["Cursor", tuple[Any, ...]], Any]
+
+
+def check_sql(sql: Any, what: str = "execute") -> str:
+    """The text to hand apsw: ``sql`` checked as sqlite3 checks it (a str without NUL holding
+    one statement; blanks and comments after it are dropped)."""
+    if not isinstance(sql, str):
+        raise TypeError(f"{what}() argument 1 must be str, not {type(sql).__name__}")
+    if "\0" in sql:
+        raise null_character()
+    i = sql.find(";")
+    while i >= 0:
+        if apsw.complete(sql[: i + 1]):  # end of the first statement (quotes, triggers...)
+            if statements.skip_blank(sql, i + 1) < len(sql):
+                if not NEW_MESSAGES:  # the running Python's sqlite3 warns instead
+                    raise Warning("You can only execute one statement at a time.")
+                raise ProgrammingError("You can only execute one statement at a time.")
+            return sql[: i + 1]
+        i = sql.find(";", i + 1)
+    return sql
+
+
+def _callback_failed(e: CallbackError) -> OperationalError:
+    out = OperationalError(str(e))
+    out.__cause__ = e.__cause__
+    return out
+
+
+class _TraceState:
+    """What apsw's exec tracer records for a cursor, run before each execution.  It must not
+    refer back to the cursor: a cycle would keep a dropped cursor's statement (and so its read
+    lease) alive until the garbage collector runs."""
+
+    __slots__ = ("db", "columns", "many", "runs", "changes")
+
+    def __init__(self, db: apsw.Connection):
+        self.db = db
+        self.columns: tuple[Any, ...] | None = None  # None: nothing executed
+        self.many = False
+        self.runs = self.changes = 0
+
+    def trace(self, cur: Any, sql: str, bindings: Any) -> bool:
+        """Note the columns, count executemany's changes, and run the connection's own tracer
+        (the VFS's, which notes whether the statement about to run writes)."""
+        self.columns = cur.get_description()
+        if self.many:
+            if self.runs:  # the previous execution has completed
+                self.changes += self.db.changes()
+            self.runs += 1
+        outer = self.db.exec_trace
+        return bool(outer(cur, sql, bindings)) if outer is not None else True
+
+
+class Cursor:
+    """A PEP 249 cursor, as :class:`sqlite3.Cursor`.  Use :meth:`Connection.cursor`."""
+
+    def __init__(self, connection: Connection, /) -> None:
+        from .connection import Connection
+
+        if not isinstance(connection, Connection):
+            raise TypeError(f"argument 1 must be vermilion.sql.dbapi.Connection, not "
+                            f"{type(connection).__name__}")
+        connection._check()
+        self._connection = connection
+        self.arraysize: int = 1
+        self.row_factory: RowFactory | None = connection.row_factory
+        self.rowcount: int = -1
+        self.lastrowid: int | None = None
+        self._description: tuple[tuple[Any, ...], ...] | None = None
+        self._make: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None
+        self._closed = False
+        self._busy = False
+        self._count_at_end = False  # DML with RETURNING: rowcount final once rows are fetched
+        self._state = state = _TraceState(connection._db)
+        self._cur = connection._db.cursor()
+        self._cur.exec_trace = state.trace
+
+    @property
+    def connection(self) -> Connection:
+        """The connection this cursor belongs to (read-only)."""
+        return self._connection
+
+    @property
+    def description(self) -> tuple[tuple[Any, ...], ...] | None:
+        """7-tuples ``(name, None, None, None, None, None, None)`` of the last statement's
+        columns (as sqlite3), or None for a statement without columns."""
+        return self._description
+
+    def _check(self) -> None:
+        if not hasattr(self, "_state"):
+            raise ProgrammingError("Base Cursor.__init__ not called.")
+        self._connection._check()
+        if self._closed:
+            raise ProgrammingError("Cannot operate on a closed cursor.")
+        if self._busy:
+            raise ProgrammingError("Recursive use of cursors not allowed.")
+
+    # -- execution -----------------------------------------------------------------------------
+    def execute(self, sql: str, parameters: Any = (), /) -> Cursor:
+        """Execute one SQL statement with ``?`` or ``:name`` parameters; returns this cursor.
+
+        A DML statement outside a transaction first opens one (see the package docstring).
+        Round trips: a transaction start costs one (plus page fetches not in the process cache);
+        a statement inside a transaction costs none unless it reads uncached pages.
+        """
+        self._check()
+        text = check_sql(sql)
+        params = bindings(parameters)
+        conn = self._connection
+        db = conn._db
+        dml = statements.is_dml(text)
+        self._reset()
+        self._busy = True
+        try:
+            conn._begin_implicit(dml)
+            self._cur.execute(text, params)
+        except CallbackError as e:
+            raise _callback_failed(e) from None
+        except apsw.Error as e:
+            raise translate(e) from e
+        finally:
+            self._busy = False
+        self._describe(True)
+        if dml:  # with RETURNING: the changes so far, updated when the rows are all fetched
+            self.rowcount = db.changes()
+            self._count_at_end = self._description is not None
+        self.lastrowid = db.last_insert_rowid()
+        return self
+
+    def executemany(self, sql: str, seq_of_parameters: Iterable[Any], /) -> Cursor:
+        """Execute one DML statement once per parameter set, in one transaction (opened with
+        ``BEGIN IMMEDIATE`` unless one is open or transactions are not implicit).  The statement
+        is prepared once; the rows reach Redis with the commit: 10,000 rows and a ``commit()``
+        cost about two round trips.  ``rowcount`` is the total number of rows changed."""
+        self._check()
+        text = check_sql(sql, "executemany")
+        if not statements.is_dml(text):
+            raise ProgrammingError("executemany() can only execute DML statements.")
+        conn = self._connection
+        db = conn._db
+        self._reset()
+        rows = (bindings(p) for p in iter(seq_of_parameters))
+        state = self._state
+        state.many, state.runs, state.changes = True, 0, 0
+        self._busy = True
+        try:
+            conn._begin_implicit(True)
+            self._cur.executemany(text, rows)
+            changes = state.changes + (db.changes() if state.runs else 0)
+        except CallbackError as e:
+            raise _callback_failed(e) from None
+        except apsw.Error as e:
+            raise translate(e) from e
+        finally:
+            state.many = False
+            self._busy = False
+        self._describe(False)
+        self.rowcount = changes
+        return self
+
+    def executescript(self, sql_script: str, /) -> Cursor:
+        """Run ``sql_script`` (several statements) as written; in sqlite3's legacy transaction
+        control a pending transaction is committed first."""
+        self._check()
+        if not isinstance(sql_script, str):
+            if NEW_MESSAGES:
+                raise TypeError(f"executescript() argument must be str, not "
+                                f"{type(sql_script).__name__}")
+            raise ValueError("script argument must be unicode.")
+        if "\0" in sql_script:
+            raise null_character()
+        conn = self._connection
+        if conn._legacy:
+            conn.commit()
+        self._reset()
+        self._busy = True
+        try:
+            self._cur.execute(sql_script)
+            for _ in self._cur:  # statements returning rows pause apsw until drained
+                pass
+        except CallbackError as e:
+            raise _callback_failed(e) from None
+        except apsw.Error as e:
+            raise translate(e) from e
+        finally:
+            self._busy = False
+        self._state.columns = ()
+        return self
+
+    def _reset(self) -> None:
+        self._description = None
+        self._make = None
+        self._count_at_end = False
+        self._state.columns = None
+        self.rowcount = -1
+
+    def _describe(self, pending: bool) -> None:
+        cols = self._state.columns
+        if pending:
+            try:  # after the first step: a statement re-prepared (schema change) has new columns
+                cols = self._cur.get_description()
+            except apsw.ExecutionCompleteError:
+                pass
+        if not cols:
+            return
+        conn = self._connection
+        detect = conn._detect_types
+        self._description = tuple((column_name(name, detect), None, None, None, None, None,
+                                   None) for name, _decl in cols)
+        convs = [column_converter(name, decl, detect) for name, decl in cols] if detect else None
+        if convs is not None and not any(convs):
+            convs = None
+        self._make = row_maker(convs, conn.text_factory)
+
+    # -- fetching ------------------------------------------------------------------------------
+    def _row(self, row: tuple[Any, ...]) -> Any:
+        make = self._make
+        if make is not None:
+            row = make(row)
+        factory = self.row_factory
+        return factory(self, row) if factory is not None else row
+
+    def _ended(self) -> None:
+        if self._count_at_end:
+            self._count_at_end = False
+            self.rowcount = self._connection._db.changes()
+
+    def _next(self) -> Any:
+        self._busy = True
+        try:
+            row = self._cur.fetchone()
+            if row is None:
+                self._ended()
+            return row
+        except CallbackError as e:
+            raise _callback_failed(e) from None
+        except apsw.Error as e:
+            raise translate(e) from e
+        finally:
+            self._busy = False
+
+    def fetchone(self) -> Any:
+        """The next row, or None when there are no more."""
+        self._check()
+        row = self._next()
+        return None if row is None else self._row(row)
+
+    def fetchmany(self, size: int | None = None) -> list[Any]:
+        """Up to ``size`` (default :attr:`arraysize`) next rows."""
+        self._check()
+        n = self.arraysize if size is None else size
+        out: list[Any] = []
+        for _ in range(n):
+            row = self._next()
+            if row is None:
+                break
+            out.append(self._row(row))
+        return out
+
+    def fetchall(self) -> list[Any]:
+        """All the remaining rows."""
+        self._check()
+        self._busy = True
+        try:
+            rows = self._cur.fetchall()
+            self._ended()
+        except CallbackError as e:
+            raise _callback_failed(e) from None
+        except apsw.Error as e:
+            raise translate(e) from e
+        finally:
+            self._busy = False
+        if self._make is None and self.row_factory is None:
+            return rows if isinstance(rows, list) else list(rows)
+        return [self._row(row) for row in rows]
+
+    def __iter__(self) -> Iterator[Any]:
+        return self
+
+    def __next__(self) -> Any:
+        row = self.fetchone()
+        if row is None:
+            raise StopIteration
+        return row
+
+    # -- PEP 249 odds and ends -----------------------------------------------------------------
+    def setinputsizes(self, sizes: Any, /) -> None:
+        """Does nothing (PEP 249 allows it)."""
+
+    def setoutputsize(self, size: Any, column: Any = None, /) -> None:
+        """Does nothing (PEP 249 allows it)."""
+
+    def close(self) -> None:
+        """Close the cursor; using it afterwards raises :class:`ProgrammingError`."""
+        if not hasattr(self, "_state"):
+            raise ProgrammingError("Base Cursor.__init__ not called.")
+        self._connection._check()
+        if not self._closed:
+            self._closed = True
+            self._cur.close(True)
+
+
+__all__ = ["Cursor", "RowFactory", "check_sql"]
