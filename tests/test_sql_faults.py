@@ -13,7 +13,7 @@ import pytest
 import vermilion
 from vermilion.core.errors import ConnectionLost
 from vermilion.sql import open_connection, remote
-from vermilion.sql import vfs as sqlvfs
+from vermilion.sql.leases import keeper
 
 # spawn, not fork: forking while the lease keeper thread runs can hang the child (known issue)
 ctx = multiprocessing.get_context("spawn")
@@ -86,7 +86,7 @@ def test_sigkilled_reader_blocks_a_writer_at_most_one_lease(r: Any, url: str) ->
     c = open_connection("kreader", create=True, lease=LEASE, busy_timeout=20)
     c.execute("CREATE TABLE t(v TEXT)")
     c.execute("INSERT INTO t VALUES ('before')")
-    assert sqlvfs.keeper().flush()
+    assert keeper().flush()
     ready = ctx.Event()
     p = ctx.Process(target=_reader_holding, args=(url, ready))
     p.start()
@@ -102,7 +102,7 @@ def test_sigkilled_reader_blocks_a_writer_at_most_one_lease(r: Any, url: str) ->
     c.execute("INSERT INTO t VALUES ('after')")
     c.execute("COMMIT")  # waits for the dead reader's lease to end (BUSY, retried)
     assert c.execute("SELECT v FROM t ORDER BY v").fetchall() == [("after",), ("before",)]
-    assert sqlvfs.keeper().flush()
+    assert keeper().flush()
     assert r.zcard("vermilion:sql:{kreader}:readers") == 0
     assert c.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
 
@@ -189,11 +189,11 @@ def test_forked_child_never_releases_the_parents_leases(r: Any, url: str) -> Non
         assert q.get(timeout=30) == [(1,)]
         p.join(30)
         assert p.exitcode == 0
-        assert sqlvfs.keeper().flush()
+        assert keeper().flush()
         # the child closed its copies without touching the leases: they are the parent's
         assert r.zcard("vermilion:sql:{forkgc}:readers") == held
     finally:
         gc.enable()
     gc.collect()  # now the parent's own connections close, releasing their leases
-    assert sqlvfs.keeper().flush()
+    assert keeper().flush()
     assert r.zcard("vermilion:sql:{forkgc}:readers") == 0

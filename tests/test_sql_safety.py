@@ -29,7 +29,7 @@ from vermilion.sql import (
 )
 from vermilion.sql import aio as asql
 from vermilion.sql import open as open_db
-from vermilion.sql import vfs as sqlvfs
+from vermilion.sql.leases import keeper
 
 # spawn, not fork: forking while the lease keeper thread runs can hang the child (known issue)
 ctx = multiprocessing.get_context("spawn")
@@ -86,13 +86,13 @@ def test_warm_cache_survives_no_rollback_followed_by_as_many_commits(
     a = open_connection("rb", create=True, client=ca)
     a.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, who TEXT, v TEXT)")
     a.executemany("INSERT INTO t(who, v) VALUES ('base', ?)", [(f"x{i}",) for i in range(20)])
-    assert sqlvfs.keeper().flush()  # no lease of A's in the snapshot
+    assert keeper().flush()  # no lease of A's in the snapshot
     old = _snapshot(ca, server, str(tmp_path / "old.rdb"))
     lost = 5
     for i in range(lost):  # A's commits: gone with the rollback
         a.execute("INSERT INTO t(who, v) VALUES ('A', ?)", (f"a{i}",))
     assert _counts(a) == {"base": 20, "A": lost}  # A's caches are warm at this state
-    assert sqlvfs.keeper().flush()
+    assert keeper().flush()
     meta = "vermilion:sql:{rb}:meta"
     seen_version = int(ca.hget(meta, "version"))
     _restart_from(server, old, ca)
@@ -154,7 +154,7 @@ def test_reads_work_and_writes_fail_clearly_at_maxmemory(server: EmbeddedServer)
     a.executemany("INSERT INTO t(x, pad) VALUES (?, ?)", [(i, "p" * 200) for i in range(3000)])
     expected = [(3000, sum(range(3000)))]
     db = open_db("full", client=c)
-    assert sqlvfs.keeper().flush()
+    assert keeper().flush()
     c.config_set("maxmemory", int(c.info("memory")["used_memory"]) // 2)
     with pytest.raises(redis.exceptions.OutOfMemoryError):
         c.set("probe", "x")  # the server refuses writes
@@ -164,8 +164,8 @@ def test_reads_work_and_writes_fail_clearly_at_maxmemory(server: EmbeddedServer)
         assert cold.execute("SELECT count(*), sum(x) FROM t").fetchall() == expected
         assert db.query("SELECT count(*), sum(x) FROM t WHERE id > ?", 0) == expected
         if i % 5 == 0:  # with and without reader releases carried by the next begin
-            assert sqlvfs.keeper().flush()
-    assert sqlvfs.keeper().flush()
+            assert keeper().flush()
+    assert keeper().flush()
     with pytest.raises(apsw.FullError, match="out of memory"):
         a.execute("INSERT INTO t(x, pad) VALUES (-1, 'refused')")
     with pytest.raises(apsw.FullError):
@@ -270,7 +270,7 @@ def test_query_timeout_interrupts_a_runaway_query(r: Any) -> None:
     assert isinstance(info.value, TimeoutError) and info.value.timeout == 0.2
     assert info.value.database == "slow"
     assert not db.connection.in_transaction
-    assert sqlvfs.keeper().flush()
+    assert keeper().flush()
     assert r.zcard("vermilion:sql:{slow}:readers") == 0  # its read transaction ended
     with pytest.raises(QueryTimeout):
         db.query_into("out", HUGE, timeout=0.2)

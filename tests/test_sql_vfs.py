@@ -23,9 +23,10 @@ import vermilion
 from vermilion.core import config
 from vermilion.core.errors import ConnectionLost
 from vermilion.server import EmbeddedServer
-from vermilion.sql import FencedError, drop, open_connection, remote, safety
-from vermilion.sql import files as sqlfiles
-from vermilion.sql import vfs as sqlvfs
+from vermilion.sql import FencedError, database, drop, open_connection, redis_vfs, remote
+from vermilion.sql import keys as sqlkeys
+from vermilion.sql.errors import UncheckedServerWarning, UnsafeServerError
+from vermilion.sql.leases import keeper
 
 # spawn, not fork: forking while the lease keeper thread runs can hang the child (known issue)
 ctx = multiprocessing.get_context("spawn")
@@ -47,7 +48,7 @@ def test_create_insert_select_from_second_connection(r: Any) -> None:
     b.execute("UPDATE item SET price = price * 2")
     assert a.execute("SELECT sum(price) FROM item").fetchall() == [(9.0,)]
     assert b.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-    assert sqlvfs.keeper().flush()  # reader leases are released in the background
+    assert keeper().flush()  # reader leases are released in the background
     assert r.zcard("vermilion:sql:{shop}:readers") == 0
     keys = sorted(k.decode() for k in r.keys("*"))
     assert keys == [f"vermilion:sql:{{shop}}:{s}" for s in ("commits", "fence", "meta", "pages", "pv")]
@@ -141,20 +142,20 @@ def test_round_trips(r: Any) -> None:
     a.execute("INSERT INTO t(v) VALUES ('x')")
     b = open_connection("rt")
     b.execute("SELECT * FROM t").fetchall()  # warm
-    assert sqlvfs.keeper().flush()  # earlier reader leases released (in the background)
+    assert keeper().flush()  # earlier reader leases released (in the background)
     r.round_trips.reset()
     assert b.execute("SELECT * FROM t").fetchall() == [(1, "x")]
     assert r.round_trips.count == 1  # read transaction on a warm cache
     a.execute("INSERT INTO t(v) VALUES ('y')")  # warm the writer
-    assert sqlvfs.keeper().flush()  # earlier reader leases released (in the background)
+    assert keeper().flush()  # earlier reader leases released (in the background)
     r.round_trips.reset()
     a.execute("INSERT INTO t(v) VALUES ('z')")
     assert r.round_trips.count <= 2  # autocommit write: begin+writer lease, commit
-    assert sqlvfs.keeper().flush()  # earlier reader leases released (in the background)
+    assert keeper().flush()  # earlier reader leases released (in the background)
     r.round_trips.reset()
     assert b.execute("SELECT count(*) FROM t").fetchall() == [(3,)]
     assert r.round_trips.count == 1  # only the changed pages were dropped (page 1 came along)
-    assert sqlvfs.keeper().flush()  # earlier reader leases released (in the background)
+    assert keeper().flush()  # earlier reader leases released (in the background)
     r.round_trips.reset()
     a.execute("BEGIN IMMEDIATE")
     a.execute("INSERT INTO t(v) VALUES ('w')")
@@ -205,6 +206,70 @@ def test_kept_writer_lease_is_handed_over(r: Any) -> None:
     assert a.execute("SELECT v FROM t ORDER BY v").fetchall() == [
         ("a1",), ("a2",), ("b1",), ("b2",)]
     assert a.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+def test_zero_timeout_writer_goes_right_after_a_commit(r: Any) -> None:
+    """A connection that just committed keeps the writer lease for its next write, but never
+    against another writer: one with busy timeout 0 starting at once succeeds, as on a file
+    database (another connection of the process carries the kept lease's release in its
+    begin), and the holder's next write takes the lease anew with a fresh fencing token."""
+    a = open_connection("zero", create=True)
+    b = open_connection("zero", busy_timeout=0)
+    a.execute("CREATE TABLE t(who TEXT, i INTEGER)")
+    lock = "vermilion:sql:{zero}:lock"
+    fences: list[int] = []
+    for i in range(30):
+        a.execute("INSERT INTO t VALUES ('a', ?)", (i,))  # a keeps the writer lease
+        assert r.hget(lock, "state") == b"KEPT"
+        b.execute("BEGIN IMMEDIATE")  # at once, no wait allowed
+        fences.append(int(r.hget(lock, "fence")))
+        b.execute("INSERT INTO t VALUES ('b', ?)", (i,))
+        b.execute("COMMIT")
+        if i % 3 == 0:
+            b.execute("INSERT INTO t VALUES ('b', ?)", (-i,))  # b keeps it: a carries it next
+    assert fences == sorted(set(fences))  # every handover issued a new token
+    assert a.execute("SELECT who, count(*) FROM t GROUP BY who").fetchall() == [
+        ("a", 30), ("b", 40)]
+    assert b.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    assert r.zcard("vermilion:sql:{zero}:queue") == 0
+
+
+def test_zero_timeout_writer_of_another_process_waits_for_a_kept_release(
+        r: Any, vermilion_server: Any) -> None:
+    """A writer that cannot carry the kept lease's release (another process: here another
+    client, whose keeper is apart) waits for it even with busy timeout 0, briefly: the
+    holder's keeper releases an unused kept lease within RELEASE_DELAY."""
+    other = config.client_from_url(vermilion_server.url)
+    a = open_connection("zero2", create=True)
+    b = open_connection("zero2", client=other, busy_timeout=0)
+    a.execute("CREATE TABLE t(i INTEGER)")
+    for i in range(10):
+        a.execute("INSERT INTO t VALUES (?)", (i,))  # kept by a
+        b.execute("INSERT INTO t VALUES (?)", (100 + i,))  # waits for a's keeper, not fails
+    assert b.execute("SELECT count(*) FROM t").fetchall() == [(20,)]
+    # a transaction that holds the lease (not kept) still makes b fail at once
+    a.execute("BEGIN IMMEDIATE")
+    with pytest.raises(apsw.BusyError):
+        b.execute("INSERT INTO t VALUES (-1)")
+    a.execute("COMMIT")
+    other.close()
+
+
+@pytest.mark.parametrize("begin", ["/* why */ BEGIN IMMEDIATE", "-- note\nbegin exclusive",
+                                   "  /*a*/ /* b */BEGIN/* c */IMMEDIATE"])
+def test_begin_immediate_after_comments_takes_the_writer_lease_up_front(
+        r: Any, begin: str) -> None:
+    """The exec tracer reads a statement's first keywords past comments (before, it missed
+    ``/* x */ BEGIN IMMEDIATE``, took a reader lease and upgraded: two round trips)."""
+    a = open_connection("cmt", create=True)
+    a.execute("CREATE TABLE t(v)")
+    assert keeper().flush()  # the kept lease's release sent
+    r.round_trips.reset()
+    a.execute(begin)
+    assert r.round_trips.count == 1  # the begin took the writer lease itself
+    assert r.hget("vermilion:sql:{cmt}:lock", "state") == b"RESERVED"
+    a.execute("INSERT INTO t VALUES (1)")
+    a.execute("COMMIT")
 
 
 def _bank_worker(url: str, seed: int, n: int) -> None:
@@ -379,18 +444,18 @@ def test_heartbeat_keeps_a_long_transaction_alive(r: Any) -> None:
 
 # -- server safety checks ---------------------------------------------------------------------------
 def test_allkeys_eviction_policy_refused(r: Any, monkeypatch: Any) -> None:
-    monkeypatch.delenv(safety.ALLOW_ENV, raising=False)
+    monkeypatch.delenv(database.ALLOW_ENV, raising=False)
     r.config_set("maxmemory-policy", "allkeys-lru")
     try:
-        with pytest.raises(safety.UnsafeServerError, match="allkeys-lru"):
+        with pytest.raises(UnsafeServerError, match="allkeys-lru"):
             open_connection("ev", create=True)
         assert r.keys("*") == []  # refused before anything was created
-        c = sqlvfs.open_file(config.sync_executor(r), r, "ev", create=True, allow_eviction=True)
+        c = open_connection("ev", create=True, allow_eviction=True)
         c.execute("CREATE TABLE t(x)")
-        monkeypatch.setenv(safety.ALLOW_ENV, "1")
+        monkeypatch.setenv(database.ALLOW_ENV, "1")
         assert open_connection("ev").execute("SELECT count(*) FROM t").fetchall() == [(0,)]
-        monkeypatch.setenv(safety.ALLOW_ENV, "0")
-        with pytest.raises(safety.UnsafeServerError):
+        monkeypatch.setenv(database.ALLOW_ENV, "0")
+        with pytest.raises(UnsafeServerError):
             open_connection("ev")
         r.config_set("maxmemory-policy", "volatile-lru")
         config.sync_executor(r)._vermilion_sql_policy = None  # forget the remembered policy
@@ -400,11 +465,11 @@ def test_allkeys_eviction_policy_refused(r: Any, monkeypatch: Any) -> None:
 
 
 def test_server_refusing_config_warns_once(monkeypatch: Any) -> None:
-    monkeypatch.setattr(safety, "_warned", False)
+    monkeypatch.setattr(database, "_warned", False)
     server = EmbeddedServer(extra_args=["--rename-command", "CONFIG", "hidden-config"])
     try:
         client = config.client_from_url(server.url)
-        with pytest.warns(safety.UncheckedServerWarning, match="refused CONFIG"):
+        with pytest.warns(UncheckedServerWarning, match="refused CONFIG"):
             c = open_connection("managed", client=client, create=True)
         c.execute("CREATE TABLE t(x)")
         c.execute("INSERT INTO t VALUES (1)")
@@ -438,12 +503,12 @@ def test_restored_older_version_flushes_caches(r: Any) -> None:
     a = open_connection("old", create=True)
     a.execute("CREATE TABLE t(v TEXT)")
     a.execute("INSERT INTO t VALUES ('one')")
-    assert sqlvfs.keeper().flush()  # (a reader lease released meanwhile would empty its key)
-    dumps = {k: d for k in sqlvfs.db_keys("old") if (d := r.dump(k)) is not None}
+    assert keeper().flush()  # (a reader lease released meanwhile would empty its key)
+    dumps = {k: d for k in sqlkeys.db_keys("old") if (d := r.dump(k)) is not None}
     a.executemany("INSERT INTO t VALUES (?)", [("two",), ("three",)])
     b = open_connection("old")
     assert len(b.execute("SELECT v FROM t").fetchall()) == 3  # warm caches at the later version
-    cache = sqlvfs.page_cache(config.sync_executor(r), "old")
+    cache = redis_vfs.page_cache(config.sync_executor(r), "old")
     flushes = cache.flushes
     for k, d in dumps.items():
         r.restore(k, 0, d, replace=True)  # the database goes back in time (a restored backup)
@@ -476,8 +541,8 @@ def test_twenty_megabyte_commit_is_staged_in_chunks(r: Any, vermilion_server: An
     monkeypatch.setattr(remote, "call", real)
     pages = 20 * (1 << 20) // 4096
     assert len(sizes["sql_commit"]) == 1
-    assert len(sizes["sql_stage"]) >= pages // sqlvfs.STAGE_CHUNK  # 20 MiB in 1 MiB chunks
-    assert max(sizes["sql_stage"] + sizes["sql_commit"]) < 1.2 * sqlvfs.STAGE_CHUNK * 4096
+    assert len(sizes["sql_stage"]) >= pages // redis_vfs.STAGE_CHUNK  # 20 MiB in 1 MiB chunks
+    assert max(sizes["sql_stage"] + sizes["sql_commit"]) < 1.2 * redis_vfs.STAGE_CHUNK * 4096
     assert not r.exists("vermilion:sql:{huge}:stage")  # the commit moved the staged pages
     fresh = config.client_from_url(vermilion_server.url)  # another client: an empty cache
     b = open_connection("huge", client=fresh)
@@ -489,7 +554,7 @@ def test_twenty_megabyte_commit_is_staged_in_chunks(r: Any, vermilion_server: An
 
 
 def test_staged_pages_of_a_fenced_writer_never_land(r: Any, monkeypatch: Any) -> None:
-    monkeypatch.setattr(sqlfiles, "STAGE_CHUNK", 4)
+    monkeypatch.setattr(redis_vfs, "STAGE_CHUNK", 4)
     a = open_connection("stg", create=True, lease=1.0)
     a.execute("CREATE TABLE t(v BLOB)")
     b = open_connection("stg", lease=1.0)
@@ -519,9 +584,9 @@ def test_staged_pages_of_a_fenced_writer_never_land(r: Any, monkeypatch: Any) ->
 @pytest.mark.cluster
 def test_two_databases_in_different_slots_on_cluster(rc: Any) -> None:
     names = ["east"]
-    node = rc.get_node_from_key(sqlvfs.hash_tag("east"))
+    node = rc.get_node_from_key(sqlkeys.hash_tag("east"))
     names.append(next(n for n in (f"west{i}" for i in range(100))
-                      if rc.get_node_from_key(sqlvfs.hash_tag(n)) != node))
+                      if rc.get_node_from_key(sqlkeys.hash_tag(n)) != node))
     conns = {n: open_connection(n, create=True) for n in names}
     for i, (n, c) in enumerate(conns.items()):
         c.execute("CREATE TABLE t(k INTEGER PRIMARY KEY, v TEXT)")
@@ -535,16 +600,16 @@ def test_two_databases_in_different_slots_on_cluster(rc: Any) -> None:
         assert len(rows) == 50 + i
         assert rows[1] == (f"{n}-1".upper(),) and rows[2] == (f"{n}-2",)
         assert d.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-    slots = {n: rc.keyslot(sqlvfs.hash_tag(n)) for n in names}
+    slots = {n: rc.keyslot(sqlkeys.hash_tag(n)) for n in names}
     assert slots[names[0]] != slots[names[1]]
-    assert sqlvfs.keeper().flush()
+    assert keeper().flush()
     keys = [k.decode() for k in rc.keys(target_nodes=RedisCluster.PRIMARIES)]
     assert keys
     for k in keys:
-        n = next(n for n in names if k.startswith(sqlvfs.hash_tag(n) + ":"))
+        n = next(n for n in names if k.startswith(sqlkeys.hash_tag(n) + ":"))
         assert rc.keyslot(k) == slots[n]
     for n in names:
-        assert {k for k in keys if k.startswith(sqlvfs.hash_tag(n))} >= {
-            f"{sqlvfs.hash_tag(n)}:{p}" for p in ("meta", "pages", "pv", "fence", "commits")}
+        assert {k for k in keys if k.startswith(sqlkeys.hash_tag(n))} >= {
+            f"{sqlkeys.hash_tag(n)}:{p}" for p in ("meta", "pages", "pv", "fence", "commits")}
         assert drop(n) is True
     assert rc.keys(target_nodes=RedisCluster.PRIMARIES) == []

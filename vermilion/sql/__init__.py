@@ -23,6 +23,7 @@ from .database import drop, open_connection
 from .dbapi import connect
 from .errors import (
     DatabaseExists,
+    FencedError,
     NoSuchDatabase,
     NoSuchStatement,
     QueryTimeout,
@@ -30,7 +31,6 @@ from .errors import (
     SQLDatabaseError,
     StatementExists,
 )
-from .vfs import FencedError
 
 __all__ = [
     "Database", "DatabaseExists", "FencedError", "NoSuchDatabase", "NoSuchStatement",

@@ -1,24 +1,37 @@
-"""Errors of the SQL database API (:mod:`vermilion.sql.api`).
+"""Errors of the SQL layer.
 
-Each names the database involved (``.database``) and carries its Redis meta key (``.key``).
-Errors that SQLite itself reports (syntax errors, constraint violations, wrong number of
-bindings...) stay the ``apsw`` exceptions SQLite users know.
+The database API's errors (:mod:`vermilion.sql.api`) each name the database involved
+(``.database``) and carry its Redis meta key (``.key``).  Errors that SQLite itself reports
+(syntax errors, constraint violations, wrong number of bindings...) stay the ``apsw`` exceptions
+SQLite users know; the VFS adds :class:`FencedError` to them.  Opening a database on a server
+that may evict its keys raises :class:`UnsafeServerError`.
 """
 
 from __future__ import annotations
 
+import apsw
+
 from ..core.errors import VermilionError
+from .keys import meta_key
 
 
-def _meta_key(database: str) -> str:
-    return f"vermilion:sql:{{{database}}}:meta"
+class FencedError(apsw.IOError):  # type: ignore[misc]
+    """The commit was refused: this writer's lease expired and another writer may have taken it."""
+
+
+class UnsafeServerError(VermilionError):
+    """The Redis server is configured in a way that can lose or corrupt a SQL database."""
+
+
+class UncheckedServerWarning(UserWarning):
+    """The server's eviction policy could not be read (CONFIG refused)."""
 
 
 class SQLDatabaseError(VermilionError):
     """Base class of the SQL database API's errors; ``database`` is the database's name."""
 
     def __init__(self, message: str, *, database: str, command: str | None = None):
-        super().__init__(message, key=_meta_key(database), command=command)
+        super().__init__(message, key=meta_key(database), command=command)
         self.database = database
 
 
@@ -68,6 +81,7 @@ class QueryTimeout(SQLDatabaseError, TimeoutError):
 
 
 __all__ = [
-    "DatabaseExists", "NoSuchDatabase", "NoSuchStatement", "QueryTimeout", "ReadOnlyViolation",
-    "SQLDatabaseError", "StatementExists",
+    "DatabaseExists", "FencedError", "NoSuchDatabase", "NoSuchStatement", "QueryTimeout",
+    "ReadOnlyViolation", "SQLDatabaseError", "StatementExists", "UncheckedServerWarning",
+    "UnsafeServerError",
 ]

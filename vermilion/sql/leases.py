@@ -1,13 +1,22 @@
-"""The lease keeper: one daemon thread per process that sends lease releases and renewals (and
-the buffered statistics counters of :mod:`.api`).
+"""Leases: the state of one connection's leases, and the keeper thread of the process.
+
+:class:`LeaseState` is what one connection (its main database file) holds: no lease, a reader
+lease (or a read without one, Redis being out of memory), the writer lease with its fencing
+token for the transaction, or the writer lease kept between transactions.  It is plain data with
+named transitions; the file sends what a transition returns to the keeper.
+
+The keeper is one daemon thread per process that sends lease releases and renewals (and the
+buffered statistics counters of :mod:`.api`).  It sees connections only as
+:class:`LeaseHolder` objects: the leases to renew or, at exit, to release.
 
 Releasing a reader lease at the end of a read transaction is queued here for up to
 :data:`RELEASE_DELAY`: the next begin or commit of this process on that database carries it,
 else the keeper sends it on its own connection (the caller never waits for it).  A writer lease
 that a commit kept for the connection's next write is queued the same way and taken back by that
-write (:meth:`Keeper.take_back`); it is not renewed.  Leases held by a transaction are renewed
-every ``lease / 3`` seconds.  A lost
-release or renewal only means the lease ends by itself (Redis server clock).
+write (:meth:`Keeper.take_back`), or carried at once by another writer of this process on that
+database (:meth:`Keeper.take_carried`); it is not renewed.  Leases held by a transaction are
+renewed every ``lease / 3`` seconds.  A lost release or renewal only means the lease ends by
+itself (Redis server clock).
 
 The garbage collector may close a forgotten connection on any thread, the keeper's included:
 nothing here waits there (:meth:`Keeper.flush`), the keeper is started outside its lock, and a
@@ -18,13 +27,14 @@ fork waits for the keeper to sleep (a child never touches its parent's leases: s
 from __future__ import annotations
 
 import atexit
+import enum
 import gc
 import logging
 import os
 import threading
 import time
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from redis.cluster import RedisCluster
 
@@ -32,9 +42,6 @@ from ..core.calls import Call, run_script
 from ..core.config import sync_executor
 from ..core.executor import SyncExecutor
 from . import remote
-
-if TYPE_CHECKING:
-    from .files import RedisFile
 
 DEFAULT_LEASE = 5.0  # seconds
 RELEASE_DELAY = 0.02  # seconds a reader release may wait for the next begin to carry it
@@ -54,6 +61,162 @@ def count_call(keys: tuple[str, str], fields: dict[str, int]) -> Call:
     return run_script(remote.COUNT, keys, args)
 
 Group = tuple[Any, tuple[str, ...], int]  # (side executor, keys, lease ms)
+Op = tuple[str, str, str]  # (op, owner, fence) of the lease script (see lua/sql_lease.lua)
+
+
+# -- one connection's leases ----------------------------------------------------------------------
+class Reader(enum.Enum):
+    """The reader lease of a connection's transaction."""
+
+    NONE = "none"  # no read transaction
+    HELD = "held"  # registered in ``readers``, renewed by the keeper
+    UNLEASED = "unleased"  # reading without one (Redis refused it: out of memory)
+
+
+class Writer(enum.Enum):
+    """The writer lease of a connection."""
+
+    NONE = "none"  # not held
+    HELD = "held"  # held by the current transaction, renewed by the keeper
+    KEEPING = "keeping"  # the current transaction's commit kept it (its transaction not ended)
+    KEPT = "kept"  # held between transactions, its release queued with the keeper
+
+
+class LeaseState:
+    """The leases one connection holds, and the transitions SQLite's locks drive.
+
+    ``member`` is the id of the current transaction (its reader lease's id); ``owner`` and
+    ``fence`` name the writer lease held (``fence`` is 0 when none).  Transitions that end a
+    lease return the lease script's op to send (see :class:`Keeper`); none sends anything.
+    Not thread-safe: the connection's thread changes it, the keeper only reads it (a renewal
+    of a lease just released is refused by the script, owner and fence being checked)."""
+
+    def __init__(self) -> None:
+        self.reader: Reader = Reader.NONE
+        self.writer: Writer = Writer.NONE
+        self.member: str = ""
+        self.owner: str = ""
+        self.fence: int = 0
+
+    def __repr__(self) -> str:
+        return (f"LeaseState(reader={self.reader.value}, writer={self.writer.value}, "
+                f"member={self.member!r}, owner={self.owner!r}, fence={self.fence})")
+
+    @property
+    def reading(self) -> bool:
+        """In a read transaction (with a reader lease or without one)."""
+        return self.reader is not Reader.NONE
+
+    @property
+    def writing(self) -> bool:
+        """Holding the writer lease (SQLite's RESERVED), kept between transactions included."""
+        return self.writer is not Writer.NONE
+
+    @property
+    def needs_writer(self) -> bool:
+        """A write must take the writer lease (or take back the kept one) first."""
+        return self.writer in (Writer.NONE, Writer.KEPT)
+
+    def _set_writer(self, fence: int, owner: str = "") -> None:
+        self.fence = fence
+        if fence:
+            self.writer, self.owner = Writer.HELD, owner or self.owner
+        else:
+            self.writer = Writer.NONE
+
+    # -- transitions -----------------------------------------------------------------------
+    def start(self, member: str) -> None:
+        """A transaction (or a rejoin of it) starts under id ``member``."""
+        self.member = member
+
+    def began(self, leased: bool, fence: int, rejoin: bool) -> None:
+        """The begin script answered: a reader lease registered (``leased``) or not, and the
+        writer lease taken (``fence`` > 0) unless ``rejoin`` (the transaction re-registering
+        its reader lease) or a lease is kept (a read between writes leaves it be)."""
+        self.reader = Reader.HELD if leased else Reader.UNLEASED
+        if not rejoin and self.writer is not Writer.KEPT:
+            self._set_writer(fence, self.member)
+
+    def took_back(self, ok: bool) -> None:
+        """The kept writer lease was taken back for a write (``ok``: its queued release was
+        cancelled in time, so nobody can have committed since), or not (released, or carried
+        away by another writer, meanwhile: the lease is gone and its fence stale)."""
+        if ok:
+            self.writer = Writer.HELD
+        else:
+            self._set_writer(0)
+
+    def reserved(self, fence: int) -> None:
+        """The reader upgraded to the writer lease (SQLite RESERVED) with token ``fence``."""
+        self._set_writer(fence, self.member)
+        self.reader = Reader.HELD
+
+    def committed(self, kept: bool) -> None:
+        """The commit script ended the reader lease and released the writer lease, or ``kept``
+        it for this connection's next write."""
+        self.reader = Reader.NONE
+        if kept:
+            self.writer = Writer.KEEPING
+        else:
+            self._set_writer(0)
+
+    def end_write(self) -> tuple[Op, bool] | None:
+        """SQLite dropped below RESERVED: the writer lease to release, and whether it is kept
+        (its release to be queued for :data:`RELEASE_DELAY`, the lease ``KEPT`` meanwhile)."""
+        if self.writer is Writer.HELD:
+            op = ("W", self.owner, str(self.fence))
+            self._set_writer(0)
+            return op, False
+        if self.writer is Writer.KEEPING:
+            self.writer = Writer.KEPT
+            return ("W", self.owner, str(self.fence)), True
+        return None
+
+    def end_read(self) -> Op | None:
+        """SQLite dropped its SHARED lock: the reader lease to release (if one is held)."""
+        held, self.reader = self.reader is Reader.HELD, Reader.NONE
+        return ("R", self.member, "0") if held else None
+
+    def close(self) -> list[Op]:
+        """The connection closes: every lease it holds, to release (none held afterwards)."""
+        ops = self.releases()
+        self._set_writer(0)
+        self.reader = Reader.NONE
+        return ops
+
+    # -- what the keeper reads -------------------------------------------------------------
+    def releases(self) -> list[Op]:
+        """The release of every lease held (a kept writer lease's queued release included)."""
+        ops: list[Op] = []
+        if self.fence:
+            ops.append(("W", self.owner, str(self.fence)))
+        if self.reader is Reader.HELD:
+            ops.append(("R", self.member, "0"))
+        return ops
+
+    def renewals(self) -> list[Op]:
+        """The renewal of every lease a transaction holds.  A kept writer lease is not renewed:
+        its release is queued (or sent), the commit that kept it renewed it; renewing it could
+        bring back a lease released already (a Redis rollback restores it: nobody else would
+        ever get it)."""
+        ops: list[Op] = []
+        if self.reader is Reader.HELD:
+            ops.append(("r", self.member, "0"))
+        if self.fence and self.writer is not Writer.KEPT:
+            ops.append(("w", self.owner, str(self.fence)))
+        return ops
+
+
+class LeaseHolder(Protocol):
+    """What the keeper needs of a connection: where its leases live and what it holds."""
+
+    @property
+    def group(self) -> Group:
+        """(side executor, the database's keys, lease ms) of its leases."""
+        ...
+
+    @property
+    def leases(self) -> LeaseState: ...
 
 
 def side_executor(client: Any) -> SyncExecutor:
@@ -83,7 +246,7 @@ class Keeper(threading.Thread):
     def __init__(self) -> None:
         super().__init__(name="vermilion-sql-leases", daemon=True)
         self.cond: threading.Condition = threading.Condition()
-        self.files: weakref.WeakSet[RedisFile] = weakref.WeakSet()
+        self.files: weakref.WeakSet[LeaseHolder] = weakref.WeakSet()
         self.releases: dict[Group, list[tuple[str, str, str]]] = {}  # -> (op, owner, fence)
         # (executor, (meta key, stats key)) -> field -> increment
         self.counts: dict[tuple[Any, tuple[str, str]], dict[str, int]] = {}
@@ -195,21 +358,44 @@ class Keeper(threading.Thread):
                 del self.releases[group]
             return True
 
-    def release_all(self) -> None:
-        """Queue the release of every lease held by a watched file (at process exit)."""
-        for f in list(self.files):
-            member, owner, fence, held = f.member, f.owner, f.fence, f.reader_held
-            ctx = f.ctx
-            if fence:
-                self.release(ctx.side, ctx.keys, ctx.lease_ms, "W", owner, fence)
-            if held:
-                self.release(ctx.side, ctx.keys, ctx.lease_ms, "R", member)
+    def take_carried(self, ex: Any, keys: tuple[str, ...], lease_ms: int
+                     ) -> tuple[list[str], list[tuple[str, str]]]:
+        """The releases a begin that wants the writer lease sends itself: the reader releases
+        still queued for the database (as :meth:`take_reader_releases`) and the queued
+        releases of writer leases (``owner``, ``fence``), a lease kept by another connection of
+        this process included.  Carried, a kept lease can no longer be taken back: its holder
+        begins anew (and gets a fresh fencing token) on its next write."""
+        readers = self.take_reader_releases(ex, keys, lease_ms)
+        group = (ex, keys, lease_ms)
+        with self.cond:
+            ops = self.releases.get(group)
+            if not ops:
+                return readers, []
+            writers = [(owner, fence) for op, owner, fence in ops if op == "W"]
+            if writers:
+                rest = [t for t in ops if t[0] != "W"]
+                if rest:
+                    self.releases[group] = rest
+                else:
+                    del self.releases[group]
+                    if not self.releases and not self.counts:
+                        self.release_due = float("inf")
+                        if self.flushing:
+                            self.cond.notify_all()
+        return readers, writers
 
-    def register(self, f: RedisFile) -> None:
+    def release_all(self) -> None:
+        """Queue the release of every lease held by a watched connection (at process exit)."""
+        for f in list(self.files):
+            ex, keys, lease_ms = f.group
+            for op, owner, fence in f.leases.releases():
+                self.release(ex, keys, lease_ms, op, owner, int(fence))
+
+    def register(self, f: LeaseHolder) -> None:
         """Watch ``f``'s leases (renewed every lease / 3 seconds while held)."""
         with self.cond:
             self.files.add(f)
-            self.next_renew = min(self.next_renew, time.monotonic() + f.ctx.lease_ms / 3000)
+            self.next_renew = min(self.next_renew, time.monotonic() + f.group[2] / 3000)
             self.cond.notify_all()
 
     def run(self) -> None:
@@ -255,21 +441,11 @@ class Keeper(threading.Thread):
         groups: dict[Group, list[tuple[str, str, str]]] = {}
         interval = DEFAULT_LEASE / 3
         for f in list(self.files):
-            member, owner, fence, held = f.member, f.owner, f.fence, f.reader_held
-            if f.kept:
-                # kept between transactions: its release is queued (or sent), the commit that
-                # kept it renewed it; renewing it could bring back a lease released already
-                # (a Redis rollback restores it: nobody else would ever get it)
-                fence = 0
-            lease_ms = f.ctx.lease_ms
-            interval = min(interval, lease_ms / 3000)
-            if not (held or fence):
-                continue
-            ops = groups.setdefault((f.ctx.side, f.ctx.keys, lease_ms), [])
-            if held:
-                ops.append(("r", member, "0"))
-            if fence:
-                ops.append(("w", owner, str(fence)))
+            group = f.group
+            interval = min(interval, group[2] / 3000)
+            ops = f.leases.renewals()  # (a kept writer lease is not renewed: see there)
+            if ops:
+                groups.setdefault(group, []).extend(ops)
         for (ex, keys, lease_ms), ops in groups.items():
             self._send(ex, keys, lease_ms, ops)
         return interval

@@ -1,4 +1,10 @@
-"""The apsw VFS and its files: a main database file whose pages live in Redis, journals in memory.
+"""The Redis VFS: an apsw VFS whose main database files keep their pages and locks in Redis.
+
+It holds the VFS, the main database file of a connection (:class:`RedisFile`: locks as leases,
+page reads through the process page cache, commits, staging), the in-memory journals
+(:class:`MemFile`) and the process-wide page cache (:class:`PageCache`).  The leases' state and
+the keeper thread that renews and releases them are :mod:`.leases`; key names :mod:`.keys`;
+the scripts and the request runner :mod:`.remote`.  :mod:`.database` opens connections.
 
 SQLite's SHARED lock is a reader lease; RESERVED / PENDING / EXCLUSIVE are the writer lease with
 a fencing token (see :mod:`.leases`).  A lock that cannot be taken raises ``apsw.BusyError`` so
@@ -7,7 +13,7 @@ the connection's busy timeout applies.
 Round trips: a transaction starts with one script (``sql_begin``) that registers the reader lease
 (and takes the writer lease when the statement about to run writes), and returns the version,
 the epoch, page 1 and the page numbers changed since this process's cached version, so the
-process-wide page cache (:mod:`.pagecache`) drops only those.  A commit is one script
+process-wide page cache (:class:`PageCache`) drops only those.  A commit is one script
 (``sql_commit``, run from ``SQLITE_FCNTL_SYNC``) that checks the lease, the fencing token and the
 base version, writes the dirty pages, bumps the version and releases both leases; a commit of
 more than :data:`STAGE_CHUNK` pages first sends them in chunks of that many pages (one round trip
@@ -24,7 +30,11 @@ A commit keeps the writer lease unless a writer waits for it: the release is que
 :data:`~.leases.RELEASE_DELAY` (20 ms), and a write transaction starting on the same connection
 before then takes it back and needs no begin round trip (nobody can have committed meanwhile):
 a burst of autocommit writes costs one round trip each.  An unused kept lease is released by
-the keeper (and never renewed); a waited-for one at the holder's next commit.
+the keeper (and never renewed); a waited-for one at the holder's next commit.  A kept lease
+never makes another writer wait as a held one does: a writer of the same process carries its
+queued release in its own begin (the holder then begins anew, with a fresh fencing token, on
+its next write), and a writer of another process that finds it kept (state ``KEPT``) waits for
+its release even with a zero busy timeout, at most :data:`KEPT_GRACE`.
 
 Journals are kept in process memory: a crash before the commit script leaves Redis untouched, so
 there is never a hot journal to roll back.
@@ -49,6 +59,7 @@ import os
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from typing import Any
 
 import apsw
@@ -56,11 +67,20 @@ import apsw
 from ..core.calls import Call, run_script
 from ..core.errors import ConnectionLost
 from ..core.executor import SyncExecutor
-from ..core.runner import RawBatch
-from . import remote, safety
-from .keys import FORMAT, db_keys, hash_tag
-from .leases import DEFAULT_LEASE, RELEASE_DELAY, keeper, side_executor
-from .pagecache import PageCache, page_cache
+from . import remote
+from .errors import FencedError
+from .keys import db_keys, wake_key
+from .leases import (
+    DEFAULT_LEASE,
+    RELEASE_DELAY,
+    Group,
+    LeaseState,
+    Op,
+    Writer,
+    keeper,
+    side_executor,
+)
+from .statements import begins_writing
 
 log: logging.Logger = logging.getLogger("vermilion.sql")
 
@@ -75,16 +95,94 @@ STAGE_CHUNK = 256  # pages per staging round trip of a large commit (1 MiB with 
 # QUEUE_EXPIRY_MAX] seconds)
 QUEUE_BLOCK = 0.1
 QUEUE_EXPIRY_MIN, QUEUE_EXPIRY_MAX = 1.0, 2.0
+# a writer that finds the writer lease only kept between its holder's transactions (its release
+# queued in another process) waits for that release this long at most, whatever its busy timeout
+KEPT_GRACE = 0.25
 
 _NONE, _SHARED, _RESERVED = apsw.SQLITE_LOCK_NONE, apsw.SQLITE_LOCK_SHARED, apsw.SQLITE_LOCK_RESERVED
 
 
-class FencedError(apsw.IOError):  # type: ignore[misc]
-    """The commit was refused: this writer's lease expired and another writer may have taken it."""
-
-
 def _s(value: Any) -> str:
     return remote.text(value)
+
+
+# -- the process page cache -----------------------------------------------------------------------
+CACHE_PAGES = 8192  # per database and process (32 MiB with 4 KiB pages)
+
+
+class PageCache:
+    """Committed pages of one database at ``version`` (of ``epoch``, produced by commit
+    ``head``), shared by this process's connections.
+
+    Entries are all valid at that state; a transaction start moves it forward and drops the
+    pages changed in between, or everything when the database's history no longer contains it
+    (it went back in time: a rollback, even one followed by as many other commits).
+    LRU-bounded to ``capacity`` pages.  Callers hold ``lock`` around every access.
+    """
+
+    def __init__(self, capacity: int = CACHE_PAGES):
+        self.lock: threading.Lock = threading.Lock()
+        self.version: int = -1
+        self.epoch: str = ""
+        self.head: str = ""  # id of the commit that produced ``version`` ('' for none)
+        self.capacity = capacity
+        self.pages: OrderedDict[int, bytes] = OrderedDict()
+        self.flushes: int = 0  # whole-cache flushes (time travel, or too many changes)
+        self.npages: int = 0  # no cached page is past this (truncate scans only when it shrinks)
+
+    def valid_at(self, version: int, epoch: str, head: str) -> bool:
+        return self.version == version and self.epoch == epoch and self.head == head
+
+    def get(self, pgno: int) -> bytes | None:
+        data = self.pages.get(pgno)
+        if data is not None:
+            self.pages.move_to_end(pgno)
+        return data
+
+    def put(self, pgno: int, data: bytes) -> None:
+        self.npages = max(self.npages, pgno)
+        self.pages[pgno] = data
+        self.pages.move_to_end(pgno)
+        while len(self.pages) > self.capacity:
+            self.pages.popitem(last=False)
+
+    def clear(self) -> None:
+        self.pages.clear()
+        self.flushes += 1
+
+    def drop(self, pgnos: Any) -> None:
+        for p in pgnos:
+            self.pages.pop(int(p), None)
+
+    def truncate(self, npages: int) -> None:
+        """Drop the pages past ``npages`` (the database shrank).  O(1) unless it did."""
+        if npages < self.npages:
+            for p in [p for p in self.pages if p > npages]:
+                del self.pages[p]
+            self.npages = npages
+
+
+_caches: dict[tuple[int, str], PageCache] = {}
+_caches_lock = threading.Lock()
+
+
+def page_cache(executor: Any, name: str) -> PageCache:
+    """The cache of database ``name`` reached through ``executor`` (one per server)."""
+    with _caches_lock:
+        key = (id(executor), name)
+        cache = _caches.get(key)
+        if cache is None:
+            cache = _caches[key] = PageCache()
+        return cache
+
+
+def _caches_after_fork() -> None:
+    global _caches_lock
+    _caches_lock = threading.Lock()
+    _caches.clear()
+
+
+os.register_at_fork(after_in_child=_caches_after_fork)
 
 
 # -- per-connection context -----------------------------------------------------------------------
@@ -165,21 +263,18 @@ class MemFile:
 
 
 class RedisFile:
-    """The main database file of one connection: pages in Redis, SQLite locks as leases."""
+    """The main database file of one connection: pages in Redis, SQLite locks as leases.
+
+    A :class:`~.leases.LeaseHolder` for the keeper: its leases are ``leases``, in ``group``."""
 
     def __init__(self, ctx: Context):
         self.ctx = ctx
         self.level: int = _NONE
-        self.reader_held: bool = False
-        self.member: str = ""  # reader id of the current transaction
-        self.owner: str = ""  # owner id of the writer lease held (the member that took it)
-        self.fence: int = 0  # fencing token of the writer lease held (0: none)
-        self.keep_next: bool = False  # the last commit kept the writer lease (see _release_writer)
-        self.kept: bool = False  # holding the writer lease between transactions, its release queued
+        self.leases: LeaseState = LeaseState()
+        self.group: Group = (ctx.side, ctx.keys, ctx.lease_ms)
         self.snapshot: int = -1
         self.epoch: str = ""
         self.head: str = ""  # id of the commit that produced ``snapshot`` ('' for none)
-        self.leaseless: bool = False  # reading without a reader lease (Redis out of memory)
         self._cached: tuple[int, str, str] = (-1, "", "")  # the cache's state sent by a begin
         self.npages: int = 0
         self.page_size: int = 0
@@ -198,30 +293,30 @@ class RedisFile:
         keeper().register(self)
 
     # -- leases ----------------------------------------------------------------------------
+    def _release(self, op: Op, delay: float | None = None) -> None:
+        """Hand a lease's release (``op`` from :attr:`leases`) to the keeper."""
+        ctx = self.ctx
+        kind, owner, fence = op
+        keeper().release(ctx.side, ctx.keys, ctx.lease_ms, kind, owner, int(fence), delay)
+
     def _take_back(self) -> bool:
         """Take back the writer lease kept since the last commit: True if its queued release
         was cancelled in time (the lease is held, and nobody can have committed since)."""
-        ctx = self.ctx
-        self.kept = False
-        if keeper().take_back(ctx.side, ctx.keys, ctx.lease_ms, self.owner, self.fence):
-            return True
-        self.fence = 0  # released meanwhile
-        return False
+        ctx, leases = self.ctx, self.leases
+        ok = keeper().take_back(ctx.side, ctx.keys, ctx.lease_ms, leases.owner, leases.fence)
+        leases.took_back(ok)
+        return ok
 
     def _begin(self, rejoin: bool = False) -> None:
-        ctx, cache = self.ctx, self.ctx.cache
+        ctx, cache, leases = self.ctx, self.ctx.cache, self.leases
         ctx.gave_up = False
-        if self.kept and ctx.intent_write and not rejoin and self._take_back():
+        self.gen += 1
+        leases.start(f"{self.base_id}.{self.gen}")
+        if leases.writer is Writer.KEPT and ctx.intent_write and not rejoin and self._take_back():
             # a write right after this connection's own commit, still holding the writer lease:
             # the snapshot is that commit's version, the caches are current - no round trip
             # (pages missing from the cache are read with a rejoin, see _committed)
-            self.gen += 1
-            self.member = f"{self.base_id}.{self.gen}"
-            self.reader_held = False
-            self.leaseless = False
             return
-        self.gen += 1
-        self.member = f"{self.base_id}.{self.gen}"
         want = "1" if ctx.intent_write and not rejoin else "0"
         reply = self._begin_call(want)
         status = _s(reply[0])
@@ -235,7 +330,7 @@ class RedisFile:
         conn_ok, leased, changes = int(reply[9]), int(reply[10]), reply[11:]
         if rejoin and (version != self.snapshot or head != self.head):
             if leased:
-                keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "R", self.member)
+                self._release(("R", leases.member, "0"))
             raise apsw.BusyError("the database changed while this connection kept its lock")
         if self.epoch and epoch == self.epoch and conn_ok == 2:
             # last seen too many commits ago to tell: drop SQLite's cache to be sure
@@ -250,12 +345,7 @@ class RedisFile:
                         "commit %s; this connection saw version %d of %s, commit %s): caches "
                         "flushed", ctx.name, version, epoch, head or "-", self.snapshot,
                         self.epoch, self.head or "-")
-        self.reader_held = bool(leased)
-        self.leaseless = not leased
-        if not rejoin and not self.kept:  # (a read while a writer lease is kept leaves it be)
-            self.fence = fence
-            if fence:
-                self.owner = self.member
+        leases.began(bool(leased), fence, rejoin)
         self.snapshot, self.epoch, self.head, self.npages = version, epoch, head, npages
         self.page_size = page_size if npages else 0  # a new database takes SQLite's page size
         with cache.lock:
@@ -274,27 +364,39 @@ class RedisFile:
         other writers before it in the queue, asks again until its turn comes (first come,
         first served), for at most the busy timeout (then ``apsw.BusyError``)."""
         ctx, cache = self.ctx, self.ctx.cache
-        stale = keeper().take_reader_releases(ctx.side, ctx.keys, ctx.lease_ms)
+        if want == "1":  # a writer carries the queued writer releases too (a kept lease's)
+            stale, writers = keeper().take_carried(ctx.side, ctx.keys, ctx.lease_ms)
+        else:
+            stale, writers = keeper().take_reader_releases(ctx.side, ctx.keys, ctx.lease_ms), []
         deadline = 0.0
-        queued = False
+        queued = graced = False
         try:
             while True:
                 with cache.lock:
                     self._cached = (cache.version, cache.epoch, cache.head)
-                args = [self.member, ctx.lease_ms, *self._cached, want, MAX_CHANGES,
-                        self.base_id, ctx.queue_ms, self.snapshot, self.head, *stale]
+                args = [self.leases.member, ctx.lease_ms, *self._cached, want, MAX_CHANGES,
+                        self.base_id, ctx.queue_ms, self.snapshot, self.head, len(writers)]
+                for owner, fence in writers:
+                    args.extend((owner, fence))
+                args.extend(stale)
                 try:
-                    reply = remote.call(ctx.executor, run_script(remote.BEGIN, ctx.keys, args))
+                    reply = remote.sqlite_call(ctx.executor,
+                                               run_script(remote.BEGIN, ctx.keys, args))
                 except Exception:
                     for owner in stale:  # hand them back to the keeper
-                        keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "R", owner)
+                        self._release(("R", owner, "0"))
+                    for owner, fence in writers:
+                        self._release(("W", owner, fence))
                     raise
-                stale = []  # (sent: the script ended them before anything else)
+                stale, writers = [], []  # (sent: the script ended them before anything else)
                 if _s(reply[0]) != "QUEUED":
                     return reply
                 now = time.monotonic()
                 if not queued:
                     queued, deadline = True, now + ctx.busy_timeout
+                if now >= deadline and not graced and len(reply) > 1 and int(reply[1]) == 1:
+                    # only kept by its holder, its release on the way: wait for it (once)
+                    graced, deadline = True, max(deadline, now + KEPT_GRACE)
                 if now >= deadline:
                     ctx.gave_up = True  # SQLite's busy handler must not start another wait
                     raise apsw.BusyError(
@@ -303,7 +405,7 @@ class RedisFile:
                 self._wait_turn(min(QUEUE_BLOCK, deadline - now))
         except BaseException:
             if queued:  # leave the queue (an interrupted or timed-out wait)
-                keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "Q", self.base_id)
+                self._release(("Q", self.base_id, "0"))
             raise
 
     def _wait_turn(self, seconds: float) -> None:
@@ -313,51 +415,44 @@ class RedisFile:
         if seconds < 0.01:  # Redis reads a blocking timeout that rounds to 0 as "forever"
             time.sleep(max(seconds, 0.0))
             return
-        key = f"{hash_tag(ctx.name)}:wake:{self.base_id}"
+        key = wake_key(ctx.name, self.base_id)
         try:
             remote.call(ctx.executor, Call(("BLPOP", key, f"{seconds:.3f}"), (key,)))
         except Exception:  # noqa: BLE001 - the next request reports a lost server
             time.sleep(min(seconds, 0.01))
 
     def _reserve(self) -> None:
-        ctx = self.ctx
-        if not self.reader_held and not self.leaseless:
+        ctx, leases = self.ctx, self.leases
+        if not leases.reading:
             self._begin(rejoin=True)
-        args = [self.member, ctx.lease_ms, self.snapshot, self.head, self.base_id]
-        reply = remote.call(ctx.executor, run_script(remote.RESERVE, ctx.keys, args))
+        args = [leases.member, ctx.lease_ms, self.snapshot, self.head, self.base_id]
+        reply = remote.sqlite_call(ctx.executor, run_script(remote.RESERVE, ctx.keys, args))
         status = _s(reply[0])
         if status != "OK":
             raise apsw.BusyError(
                 "another connection holds the write lock" if status == "BUSY"
                 else "the database changed since this transaction started"
             )
-        self.fence = int(reply[1])
-        self.owner = self.member
-        self.reader_held, self.leaseless = True, False
+        leases.reserved(int(reply[1]))
 
     def _release_writer(self) -> None:
         """End of a write transaction: release the writer lease, or keep it for
         :data:`~.leases.RELEASE_DELAY` after a commit that kept it (so that a write following
         at once needs no begin round trip); a kept lease's release is queued with that delay
-        and cancelled by :meth:`_take_back`."""
-        if self.fence and not self.kept:
-            ctx = self.ctx
-            if self.keep_next:
-                keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "W", self.owner, self.fence,
-                                 delay=RELEASE_DELAY)
-                self.kept = True
-            else:
-                keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "W", self.owner, self.fence)
-                self.fence = 0
-        self.keep_next = False
+        and cancelled by :meth:`_take_back` (or carried by another writer's begin)."""
+        end = self.leases.end_write()
+        if end is not None:
+            op, kept = end
+            self._release(op, RELEASE_DELAY if kept else None)
         self.dirty.clear()
         self.size = None
 
     def xLock(self, level: int) -> None:
         if self.level == _NONE and level >= _SHARED:
             self._begin()
-        if level >= _RESERVED and (self.kept or not self.fence):
-            if not (self.kept and self._take_back()):
+        leases = self.leases
+        if level >= _RESERVED and leases.needs_writer:
+            if not (leases.writer is Writer.KEPT and self._take_back()):
                 self._reserve()
         self.level = max(self.level, level)
 
@@ -367,16 +462,14 @@ class RedisFile:
             return
         if level < _RESERVED:
             self._release_writer()
-        if level == _NONE and self.reader_held:
-            ctx = self.ctx
-            keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "R", self.member)
-            self.reader_held = False
         if level == _NONE:
-            self.leaseless = False
+            op = self.leases.end_read()
+            if op is not None:
+                self._release(op)
         self.level = min(self.level, level)
 
     def xCheckReservedLock(self) -> bool:
-        return bool(self.fence)
+        return self.leases.writing
 
     # -- pages -----------------------------------------------------------------------------
     def _file_size(self) -> int:
@@ -398,9 +491,9 @@ class RedisFile:
                 ]
             else:
                 want = [pgno]
-        if not self.reader_held and not self.leaseless:
+        if not self.leases.reading:
             self._begin(rejoin=True)
-        reply = remote.call(ctx.executor, run_script(
+        reply = remote.sqlite_call(ctx.executor, run_script(
             remote.READ, ctx.keys[:2], [self.snapshot, self.head, *want], readonly=True))
         if _s(reply[0]) != "OK":
             raise apsw.BusyError("the database changed while this transaction was reading")
@@ -492,9 +585,9 @@ class RedisFile:
     def _send(self, request: Call) -> Any:
         """One request whose retry is harmless: resent once if its reply was lost."""
         try:
-            return remote.call(self.ctx.executor, request)
+            return remote.sqlite_call(self.ctx.executor, request)
         except ConnectionLost:  # maybe applied: the commit id makes the retry idempotent
-            return remote.call(self.ctx.executor, request)
+            return remote.sqlite_call(self.ctx.executor, request)
 
     def _refused(self, status: str) -> Exception:
         if status == "BUSY":
@@ -507,8 +600,8 @@ class RedisFile:
     def _commit(self) -> None:
         if not self.dirty and self._file_size() == self.npages * self.page_size:
             return
-        ctx = self.ctx
-        if not self.fence:
+        ctx, leases = self.ctx, self.leases
+        if not leases.fence:
             raise FencedError("commit without the writer lease")
         commit_id = f"{self.base_id}.{self.gen}.{secrets.token_hex(4)}"
         npages = self._new_npages()
@@ -517,7 +610,7 @@ class RedisFile:
         cut = (len(pages) - 1) // STAGE_CHUNK * STAGE_CHUNK if pages else 0
         staged, inline = pages[:cut], pages[cut:]
         for i in range(0, len(staged), STAGE_CHUNK):
-            args: list[Any] = [self.owner, self.fence, commit_id]
+            args: list[Any] = [leases.owner, leases.fence, commit_id]
             for p in staged[i : i + STAGE_CHUNK]:
                 args.extend((p, self.dirty[p]))
             status = _s(self._send(run_script(remote.STAGE, ctx.keys, args))[0])
@@ -525,8 +618,8 @@ class RedisFile:
                 raise self._refused(status)
         # the commit ends this transaction's reader lease and carries the finished ones of
         # this process (as a begin does)
-        ends = [self.member, *keeper().take_reader_releases(ctx.side, ctx.keys, ctx.lease_ms)]
-        args = [self.owner, self.fence, self.snapshot, commit_id, npages, self.page_size,
+        ends = [leases.member, *keeper().take_reader_releases(ctx.side, ctx.keys, ctx.lease_ms)]
+        args = [leases.owner, leases.fence, self.snapshot, commit_id, npages, self.page_size,
                 "1", ctx.lease_ms, len(staged), len(ends), self.head, *staged, *ends]
         for p in inline:
             args.extend((p, self.dirty[p]))
@@ -549,7 +642,7 @@ class RedisFile:
             # a refused or failed commit may not have ended the carried reader leases: hand
             # them back to the keeper (ending one twice is harmless)
             for owner in ends[1:]:
-                keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "R", owner)
+                self._release(("R", owner, "0"))
             raise
         new = int(reply[1])
         cache = ctx.cache
@@ -563,12 +656,8 @@ class RedisFile:
         self.snapshot, self.head, self.npages = new, commit_id, npages
         self.dirty.clear()
         self.size = None
-        self.reader_held = False  # the commit released the reader lease
-        self.leaseless = False
-        if len(reply) > 2 and int(reply[2]) == 1:
-            self.keep_next = True  # and kept the writer lease (see _release_writer)
-        else:
-            self.fence = 0  # and the writer lease
+        # the commit ended the reader lease, and released the writer lease or kept it
+        leases.committed(kept=len(reply) > 2 and int(reply[2]) == 1)
 
     def xFileControl(self, op: int, ptr: int) -> bool:
         if op == apsw.SQLITE_FCNTL_SYNC:
@@ -603,18 +692,12 @@ class RedisFile:
     def xClose(self) -> None:
         """Release what this connection holds and wait for the queued releases to be sent (a
         process exiting right after closing must not leave leases behind)."""
-        ctx = self.ctx
         if os.getpid() != self.pid:
             # inherited through fork (closed by the child's garbage collector): its leases are
             # the parent's, still in use there
             return
-        if self.fence:  # (a kept lease's queued release becomes a harmless repeat)
-            keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "W", self.owner, self.fence)
-            self.fence = 0
-            self.kept = False
-        if self.reader_held:
-            keeper().release(ctx.side, ctx.keys, ctx.lease_ms, "R", self.member)
-            self.reader_held = False
+        for op in self.leases.close():  # (a kept lease's queued release: a harmless repeat)
+            self._release(op)
         keeper().flush()  # returns at once on the keeper thread (a close run by its GC)
 
 
@@ -684,25 +767,22 @@ def _busy_handler(ctx: Context) -> Any:
 
 
 def _tracer(ctx: Context) -> Any:
+    """The connection's exec tracer: tells the file whether the statement about to run writes
+    (SQLite says so, or it is ``BEGIN IMMEDIATE`` / ``EXCLUSIVE``, comments before it allowed)."""
+
     def exec_trace(cursor: Any, sql: str, bindings: Any) -> bool:
-        head = sql.lstrip()[:16].upper()
-        ctx.intent_write = (not getattr(cursor, "is_readonly", True)) or head.startswith(
-            ("BEGIN IMMEDIATE", "BEGIN EXCLUSIVE"))
+        ctx.intent_write = (not getattr(cursor, "is_readonly", True)) or begins_writing(sql)
         return True
 
     return exec_trace
 
 
-def open_file(executor: SyncExecutor, client: Any, name: str, *, create: bool = False,
-              lease: float = DEFAULT_LEASE, busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
-              allow_eviction: bool | None = None) -> apsw.Connection:
-    """An apsw connection on database ``name`` (created if missing and ``create``; else
-    ``apsw.CantOpenError``).  One round trip (which also checks the server's eviction policy on
-    the first open through ``executor`` and every minute after: see :mod:`.safety`)."""
+def open_file(executor: SyncExecutor, client: Any, name: str,
+              peek: tuple[int, int, bytes | None], *, lease: float = DEFAULT_LEASE,
+              busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> apsw.Connection:
+    """An apsw connection on database ``name``, whose header ``peek`` (npages, page size, page
+    1) :func:`vermilion.sql.database.open_connection` read.  No round trip."""
     vfs()
-    peek = open_meta(executor, name, create, allow_eviction=allow_eviction)
-    if peek is None:
-        raise apsw.CantOpenError(f"SQL database {name!r} does not exist (pass create=True)")
     ctx = Context(executor, client, name, lease, busy_timeout)
     ctx.peek = peek
     _pending[ctx.cid] = ctx
@@ -716,37 +796,3 @@ def open_file(executor: SyncExecutor, client: Any, name: str, *, create: bool = 
     conn.execute("PRAGMA journal_mode=MEMORY")
     conn.exec_trace = _tracer(ctx)
     return conn
-
-
-def open_meta(executor: SyncExecutor, name: str, create: bool, page_size: int = 4096, *,
-              allow_eviction: bool | None = None) -> tuple[int, int, bytes | None] | None:
-    """Create database ``name`` if missing and ``create`` (random epoch), and peek at its header:
-    (npages, page_size, page 1), or None when it does not exist.  One round trip.
-
-    Raises :class:`~vermilion.sql.safety.UnsafeServerError` (before creating anything) when the
-    server may evict keys."""
-    keys = db_keys(name)
-    args = ["1" if create else "0", secrets.token_hex(8), page_size, FORMAT]
-    request = run_script(remote.CREATE, keys[:2], args)
-    if safety.needs_check(executor):
-        check = safety.policy_call(keys[0])
-        policy, reply = remote.call(executor, RawBatch([check, run_script(
-            remote.CREATE, keys[:2], ["0", "", page_size, FORMAT])]))
-        safety.record(executor, policy)
-        safety.check(executor, name, allow_eviction)
-        if isinstance(reply, Exception):
-            raise reply
-        if not reply[0] and create:
-            reply = remote.call(executor, request)
-    else:
-        safety.check(executor, name, allow_eviction)
-        reply = remote.call(executor, request)
-    if not reply[0]:
-        return None
-    return int(reply[1]), int(reply[2]), reply[3]
-
-
-def delete_keys(executor: SyncExecutor, name: str) -> bool:
-    """Delete every key of database ``name``; True if it existed.  One round trip."""
-    keys = db_keys(name)
-    return bool(remote.call(executor, Call(("UNLINK", *keys), keys)))

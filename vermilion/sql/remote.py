@@ -1,4 +1,9 @@
-"""Requests to Redis for the SQL VFS: the Lua scripts and a one-request runner."""
+"""Requests to Redis for the SQL layer: its Lua scripts (each loaded once) and the one runner.
+
+Every request of :mod:`vermilion.sql` goes through :func:`call` (module attribute, so tests can
+intercept requests).  The VFS turns Redis's out-of-memory refusal into SQLite's "database or
+disk is full" with :func:`storage_full`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from typing import Any
 import apsw
 from redis.exceptions import OutOfMemoryError
 
-from ..core.calls import Call
+from ..core.calls import Call, Operation, Request
 from ..core.errors import OutOfMemory
 from ..core.executor import SyncExecutor, translate
 from ..core.runner import drive_sync
@@ -23,29 +28,19 @@ CREATE = load_script("sql_create", "vermilion.sql")
 COUNT = load_script("sql_count", "vermilion.sql")
 
 
-def call(executor: SyncExecutor, request: Call | list[Call]) -> Any:
-    """Run one request or batch (one round trip) and return its raw reply (an error reply is
-    raised as vermilion's exception, as the runners do).
-
-    Callers use ``remote.call`` (module attribute) so tests can intercept requests.  A write
-    that Redis refuses because it is out of memory (``maxmemory`` reached) raises
-    ``apsw.FullError`` (SQLite's "database or disk is full")."""
+def call(executor: SyncExecutor, request: Request) -> Any:
+    """Run one request (a call, or a list of calls pipelined) in one round trip and return its
+    raw reply; an error reply is raised as vermilion's exception, as the runners do."""
     if isinstance(request, Call):  # the hot path (begin, commit): no generator to drive
         reply = executor.execute([request], True)[0]
         if isinstance(reply, Exception):
-            raise _full(translate(reply, request))
+            raise translate(reply, request)
         return reply
 
-    def operation() -> Any:
+    def operation() -> Operation:
         return (yield request)
 
-    try:
-        return drive_sync(operation(), executor)
-    except Exception as exc:
-        full = _full(exc)
-        if full is exc:
-            raise
-        raise full from exc
+    return drive_sync(operation(), executor)
 
 
 def is_oom(exc: BaseException) -> bool:
@@ -54,7 +49,9 @@ def is_oom(exc: BaseException) -> bool:
     return isinstance(exc, (OutOfMemory, OutOfMemoryError)) or "OOM command not allowed" in str(exc)
 
 
-def _full(exc: Exception) -> Exception:
+def storage_full(exc: BaseException) -> BaseException:
+    """``exc``, or ``apsw.FullError`` (caused by it) when it is Redis's out-of-memory refusal:
+    what SQLite reports for a write that finds no room."""
     if not is_oom(exc):
         return exc
     full = apsw.FullError(
@@ -62,6 +59,17 @@ def _full(exc: Exception) -> Exception:
         f"still work ({exc})")
     full.__cause__ = exc
     return full
+
+
+def sqlite_call(executor: SyncExecutor, request: Request) -> Any:
+    """:func:`call` for the VFS: Redis's out-of-memory refusal raised as ``apsw.FullError``."""
+    try:
+        return call(executor, request)
+    except Exception as exc:
+        full = storage_full(exc)
+        if full is exc:
+            raise
+        raise full from exc
 
 
 def text(value: Any) -> str:

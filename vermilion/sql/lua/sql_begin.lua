@@ -2,13 +2,16 @@
 -- run writes.
 -- ARGV: 1 reader id, 2 lease ms, 3-5 the process cache's version, epoch and head (commit id),
 -- 6 want writer (0/1), 7 max changes, 8 waiter id (the connection's), 9 queue expiry ms,
--- 10-11 the version and head this connection saw last, then reader ids of this process's
--- finished transactions whose leases to release.
+-- 10-11 the version and head this connection saw last, 12 n, then n owner / fence pairs of
+-- writer leases of this process to release first (one kept by another connection between its
+-- transactions, carried here so that this writer need not wait for it), then reader ids of this
+-- process's finished transactions whose leases to release.
 -- Returns {status, version, epoch, npages, page_size, fence, page1 or false, flush, head,
 -- connection's state in history (1 yes, 0 no, 2 unknown), reader lease registered (1/0),
 -- changes...}.
 -- status: 'OK' | 'BUSY' (a writer waits for EXCLUSIVE) | 'QUEUED' (the writer lease is held or
--- other writers wait first: ask again) | 'MISSING' (no such database).
+-- other writers wait first: ask again; a second field 1 when the lease is only kept between its
+-- holder's transactions, its release on the way) | 'MISSING' (no such database).
 -- A reader lease that Redis refuses (out of memory: maxmemory reached) is not an error: the
 -- read goes on without it (reply 0), its page reads checked against version and head.
 --!include sql_common
@@ -17,10 +20,13 @@ local cached_version, cached_epoch, cached_head = tonumber(ARGV[3]), ARGV[4], AR
 local want_writer, max_changes = ARGV[6] == '1', tonumber(ARGV[7])
 local waiter, wait_ms = ARGV[8], tonumber(ARGV[9])
 local conn_version, conn_head = tonumber(ARGV[10]), ARGV[11]
+local nwriters = tonumber(ARGV[12])
+local readers_at = 13 + 2 * nwriters
 local now = now_ms()
 local m = redis.call('HMGET', KEYS[1], 'version', 'epoch', 'npages', 'page_size', 'head')
 if not m[1] then return {'MISSING'} end
 local version, epoch, head = tonumber(m[1]), m[2], m[5] or ''
+for i = 13, readers_at - 1, 2 do release_writer(ARGV[i], ARGV[i + 1], now) end
 local w = live_writer(KEYS[4], now)
 local fence, leased = 0, 1
 if want_writer then
@@ -32,8 +38,8 @@ if want_writer then
       redis.call('ZADD', KEYS[9], redis.call('INCR', KEYS[6]), waiter)
     end
     redis.call('ZADD', KEYS[10], now + wait_ms, waiter)
-    if #ARGV >= 12 then redis.call('ZREM', KEYS[5], unpack(ARGV, 12)) end
-    return {'QUEUED'}
+    if #ARGV >= readers_at then redis.call('ZREM', KEYS[5], unpack(ARGV, readers_at)) end
+    return {'QUEUED', (w and w[3] == 'KEPT') and 1 or 0}
   end
   -- the writer lease pins the snapshot by itself (no other commit can happen while it is held):
   -- no reader lease besides it
@@ -45,7 +51,7 @@ if want_writer then
   end
 else
   if w and w[3] == 'PENDING' then
-    if #ARGV >= 12 then redis.call('ZREM', KEYS[5], unpack(ARGV, 12)) end
+    if #ARGV >= readers_at then redis.call('ZREM', KEYS[5], unpack(ARGV, readers_at)) end
     return {'BUSY'}
   end
   -- expired readers (crashed processes) are swept by the commit script, not here
@@ -54,7 +60,7 @@ else
 end
 -- (after the writes that Redis may refuse when out of memory: a script that wrote once may go
 -- on writing, so a writer's refusal does not depend on releases being carried)
-if #ARGV >= 12 then redis.call('ZREM', KEYS[5], unpack(ARGV, 12)) end
+if #ARGV >= readers_at then redis.call('ZREM', KEYS[5], unpack(ARGV, readers_at)) end
 local conn_ok = in_history(conn_version, conn_head, version, head)
 local out = {'OK', version, epoch, tonumber(m[3]), tonumber(m[4]), fence, false, 0, head,
   conn_ok, leased}

@@ -12,7 +12,8 @@
 -- pages, records them in pv, bumps the version, sets the head to the commit id, remembers the
 -- commit id (at least the last MAX_COMMITS ones: trimmed every 64 commits) and releases the
 -- writer lease (the owner's reader lease, if it had one, went before the readers check) or,
--- asked to keep it and no writer waits, renews it (else the first waiting writer is woken).
+-- asked to keep it and no writer waits, renews it in state KEPT (else the first waiting writer is
+-- woken).
 -- Returns {status, version, kept (1 if the owner still holds the writer lease)}.
 --!include sql_common
 local MAX_COMMITS = 1024
@@ -75,7 +76,8 @@ redis.call('ZADD', KEYS[7], new, commit_id)
 if new % 64 == 0 then redis.call('ZREMRANGEBYRANK', KEYS[7], 0, -(MAX_COMMITS + 1)) end
 if new % 64 == 0 or w[3] == 'PENDING' then redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now) end
 if keep and not first_waiter(now) then
-  redis.call('HSET', KEYS[4], 'state', 'RESERVED', 'base', new, 'exp', now + lease)
+  -- KEPT: held between the owner's transactions, its release on the way (see sql_begin)
+  redis.call('HSET', KEYS[4], 'state', 'KEPT', 'base', new, 'exp', now + lease)
   redis.call('PEXPIRE', KEYS[4], lease)
   return {'OK', new, 1}
 end

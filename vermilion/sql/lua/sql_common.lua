@@ -53,6 +53,16 @@ local function wake_first(now)
   end
 end
 
+-- Release the writer lease if (owner, fence) still holds it, and wake the first waiting writer.
+-- Returns 1 if it did, 0 if that lease was not held any more.
+local function release_writer(owner, fence, now)
+  local w = live_writer(KEYS[4], now)
+  if not w or w[1] ~= owner or w[2] ~= fence then return 0 end
+  redis.call('DEL', KEYS[4])
+  wake_first(now)
+  return 1
+end
+
 -- Whether the state (v, h) a client saw - version v, produced by the commit with id h ('' for
 -- none) - is in the database's history: 1 if it is (the current state, or an earlier one whose
 -- commit id is remembered at that version), 0 if it is not, 2 if that cannot be told any more

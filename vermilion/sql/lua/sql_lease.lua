@@ -25,20 +25,17 @@ for i = 2, #ARGV, 3 do
     redis.call('ZREM', KEYS[10], owner)
     redis.call('DEL', wake_key(owner))
     if ok == 1 then wake_first(now) end  -- it may have been first
+  elseif op == 'W' then
+    ok = release_writer(owner, fence, now)
   else
     local w = live_writer(KEYS[4], now)
     if w and w[1] == owner and w[2] == fence then
       ok = 1
-      if op == 'w' then
-        local r = redis.pcall('HSET', KEYS[4], 'exp', now + lease)
-        if type(r) == 'table' and r.err then
-          ok = 0
-        else
-          redis.call('PEXPIRE', KEYS[4], lease)
-        end
+      local r = redis.pcall('HSET', KEYS[4], 'exp', now + lease)
+      if type(r) == 'table' and r.err then
+        ok = 0
       else
-        redis.call('DEL', KEYS[4])
-        wake_first(now)
+        redis.call('PEXPIRE', KEYS[4], lease)
       end
     end
   end
