@@ -9,7 +9,12 @@ One private redis-server on TCP loopback (``EmbeddedServer(tcp=True)``).  Rows:
 * bulk insert of 100k rows in one transaction (rows/s);
 * bytes sent to Redis per single-row autocommit INSERT into a table of 1k and of 100k rows
   (``INFO stats total_net_input_bytes`` deltas on the private server; lease releases included);
-* stdlib ``sqlite3`` in memory and in a file (``synchronous=NORMAL``, WAL) for reference.
+* stdlib ``sqlite3`` in memory and in a file (``synchronous=NORMAL``, WAL) for reference;
+* SQLAlchemy ORM get-by-primary-key (a request's ``with Session(engine) as s: s.get(Item, k)``:
+  pool checkout, BEGIN, SELECT, ROLLBACK) on ``sqlite+vermilion://`` (the default
+  ``begin="IMMEDIATE"`` and ``begin="DEFERRED"``), on a stdlib SQLite file (pysqlite, WAL,
+  ``synchronous=NORMAL``) and on a private PostgreSQL (``tests/postgres.py``, psycopg; skipped
+  with ``--no-postgres`` or when PostgreSQL is not installed), rounds interleaved.
 
 Figures are medians (``time.perf_counter``, GC disabled while timing): of the repeats for
 rates, and for the two ratios of per-round ratios, rounds alternating vermilion and redis-py
@@ -33,12 +38,28 @@ if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import redis  # noqa: E402
+from sqlalchemy import String, create_engine, event, insert  # noqa: E402
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column  # noqa: E402
 
 from bench.harness import timed  # noqa: E402
 from vermilion.core.config import client_from_url  # noqa: E402
 from vermilion.server import EmbeddedServer  # noqa: E402
 from vermilion.sql import open_connection  # noqa: E402
 from vermilion.sql import vfs as sqlvfs  # noqa: E402
+from vermilion.testing import RoundTrips, counting_client  # noqa: E402
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Item(Base):
+    """The ORM rows' model."""
+
+    __tablename__ = "item"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    price: Mapped[int]
 
 
 def rate(n: int, fn: Callable[[int], Any], repeats: int) -> float:
@@ -70,18 +91,25 @@ def net_in(r: Any) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL ORM row")
+    ap.add_argument("--orm-only", action="store_true", help="only the SQLAlchemy ORM rows")
     opts = ap.parse_args()
     rows = 20_000 if opts.quick else 100_000
     n = 1000 if opts.quick else 5000
     repeats = 1 if opts.quick else 3
     server = EmbeddedServer(tcp=True)
     try:
-        run(server.url, rows, n, repeats)
+        out = [] if opts.orm_only else run(server.url, rows, n, repeats)
+        out += orm(server.url, 2000 if opts.quick else 10_000, n // 2, 4 if opts.quick else 12,
+                   not opts.no_postgres)
     finally:
         server.stop()
+    width = max(len(a) for a, _, _ in out)
+    for row, figure, ref in out:
+        print(f"{row:<{width}}  {figure}  [{ref}]")
 
 
-def run(url: str, rows: int, n: int, repeats: int) -> None:
+def run(url: str, rows: int, n: int, repeats: int) -> list[tuple[str, str, str]]:
     rounds = 4 if repeats == 1 else 20
     rp = redis.Redis.from_url(url)
     vm = client_from_url(url)
@@ -188,9 +216,99 @@ def run(url: str, rows: int, n: int, repeats: int) -> None:
                 "independent of table size" if max(per.values()) < 1.2 * min(per.values())
                 else "DEPENDS ON TABLE SIZE"))
 
-    width = max(len(a) for a, _, _ in out)
-    for row, figure, ref in out:
-        print(f"{row:<{width}}  {figure}  [{ref}]")
+    return out
+
+
+def interleaved(n: int, fns: dict[str, Callable[[int], Any]], rounds: int) -> dict[str, float]:
+    """ops/s of each of ``fns``: ``rounds`` rounds of ``n`` calls of each, the order rotating
+    every round so all see the same machine (its speed drifts); the median round per function."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    names = list(fns)
+    for k in range(rounds):
+        for name in names[k % len(names):] + names[:k % len(names)]:
+            times[name].append(timed(n, fns[name]))
+    return {name: n / statistics.median(t) for name, t in times.items()}
+
+
+def orm(url: str, rows: int, n: int, rounds: int, postgres: bool) -> list[tuple[str, str, str]]:
+    """SQLAlchemy ORM ``Session.get`` by primary key, one session per call (see the module
+    docstring): vermilion vs a stdlib SQLite file vs a private PostgreSQL."""
+    from bench.cache import load_postgres
+
+    trips = RoundTrips()
+    client = counting_client(url, trips)
+    engines: dict[str, Any] = {
+        "vermilion": create_engine("sqlite+vermilion:///orm", connect_args={"client": client}),
+        "vermilion DEFERRED": create_engine("sqlite+vermilion:///orm", begin="DEFERRED",
+                                            connect_args={"client": client}),
+    }
+    tmp = tempfile.mkdtemp(prefix="vm-ormbench-")
+    lite = engines["SQLite file"] = create_engine(f"sqlite:///{tmp}/orm.db")
+
+    @event.listens_for(lite, "connect")
+    def wal(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.execute("PRAGMA journal_mode=WAL")
+        dbapi_conn.execute("PRAGMA synchronous=NORMAL")
+
+    pg_cls, why = load_postgres() if postgres else (None, "--no-postgres")
+    pg = None
+    if pg_cls is not None:
+        try:
+            pg = pg_cls()
+        except Exception as exc:  # noqa: BLE001 - cannot start here: skip the row, say why
+            why = f"PrivatePostgres failed: {str(exc)[:120]}"
+        else:
+            engines["PostgreSQL"] = create_engine(pg.url("psycopg"))
+    keys = [random.randrange(1, rows + 1) for _ in range(n)]
+    try:
+        for name, engine in engines.items():
+            if name == "vermilion DEFERRED":
+                continue  # the same database
+            Base.metadata.drop_all(engine)
+            Base.metadata.create_all(engine)
+            with engine.begin() as conn:
+                conn.execute(insert(Item), [{"id": i, "name": f"item {i}", "price": i % 1000}
+                                            for i in range(1, rows + 1)])
+
+        def getter(engine: Any) -> Callable[[int], Any]:
+            def get(i: int) -> Any:
+                with Session(engine) as s:
+                    return s.get(Item, keys[i])
+            return get
+
+        fns = {name: getter(engine) for name, engine in engines.items()}
+        for fn in fns.values():  # warm the pools and page caches
+            for i in range(n):
+                fn(i)
+        per_get = {}
+        for name in ("vermilion", "vermilion DEFERRED"):
+            sqlvfs.keeper().flush()
+            trips.reset()
+            for i in range(200):
+                fns[name](i)
+            sqlvfs.keeper().flush()
+            per_get[name] = trips.count / 200
+        rates = interleaved(n // rounds, fns, rounds)
+    finally:
+        for engine in engines.values():
+            engine.dispose()
+        if pg is not None:
+            pg.stop()
+    ref = rates["SQLite file"]
+    pg_rate = rates.get("PostgreSQL")
+    out = []
+    for name in ("vermilion", "vermilion DEFERRED"):
+        vs_pg = f", {rates[name] / pg_rate:.2f}x PostgreSQL" if pg_rate else ""
+        out.append((f"ORM Session.get by primary key, {name}" if name != "vermilion" else
+                    "ORM Session.get by primary key, vermilion (begin=IMMEDIATE)",
+                    f"{rates[name]:,.0f}/s = {rates[name] / ref:.2f}x SQLite file{vs_pg}",
+                    f"{per_get[name]:.2f} round trips per get, {rows:,} rows"))
+    out.append(("ORM Session.get by primary key, references",
+                f"SQLite file (pysqlite, WAL) {ref:,.0f}/s, " + (
+                    f"PostgreSQL (psycopg, private, fsync off) {pg_rate:,.0f}/s" if pg_rate
+                    else f"PostgreSQL skipped: {why}"),
+                "one Session per get: checkout, BEGIN, SELECT, ROLLBACK"))
+    return out
 
 
 if __name__ == "__main__":
