@@ -87,6 +87,10 @@ globals().update({name: value for name, value in vars(_stdlib).items()
                   if name.startswith("SQLITE_") and isinstance(value, int)})
 
 
+if hasattr(_stdlib, "OptimizedUnicode"):  # Python < 3.12: an alias of str
+    OptimizedUnicode = str
+
+
 def complete_statement(statement: str) -> bool:
     """True if ``statement`` holds one or more complete SQL statements (ends with ';' outside
     quotes, comments and triggers)."""

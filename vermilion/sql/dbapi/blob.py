@@ -9,7 +9,9 @@ one, each write is its own commit: one round trip).
 
 from __future__ import annotations
 
+import operator
 import os
+import sys
 from typing import TYPE_CHECKING, Any, overload
 
 import apsw
@@ -119,9 +121,11 @@ class Blob:
 
     def _index(self, key: Any) -> int:
         try:
-            i = key.__index__()
-        except AttributeError:
+            i = operator.index(key)
+        except TypeError:
             raise TypeError("Blob indices must be integers") from None
+        if not -sys.maxsize - 1 <= i <= sys.maxsize:
+            raise IndexError(f"cannot fit '{type(key).__name__}' into an index-sized integer")
         if i < 0:
             i += self._length
         if not 0 <= i < self._length:
@@ -148,10 +152,13 @@ class Blob:
         if isinstance(key, slice):
             start, stop, step = key.indices(self._length)
             try:
-                data = bytes(memoryview(value))
+                view = memoryview(value)
             except TypeError:
                 raise TypeError(f"a bytes-like object is required, not "
                                 f"'{type(value).__name__}'") from None
+            if not view.c_contiguous:
+                raise BufferError("underlying buffer is not C-contiguous")
+            data = view.tobytes()
             count = len(range(start, stop, step))
             if len(data) != count:
                 raise IndexError("Blob slice assignment is wrong size")
@@ -165,11 +172,15 @@ class Blob:
             self._write_at(0, bytes(whole))
             return
         i = self._index(key)
-        if not isinstance(value, int):
-            raise TypeError("'int' object is required")  # sqlite3's wording differs by version
+        value = operator.index(value)  # "'bytes' object cannot be interpreted as an integer"
         if not 0 <= value <= 255:
             raise ValueError("byte must be in range(0, 256)")
         self._write_at(i, bytes((value,)))
+
+    def __contains__(self, item: object) -> bool:
+        raise TypeError("argument of type 'Blob' is not iterable")
+
+    __iter__ = None  # type: ignore[assignment] - not a sequence: no iteration, no ``in``
 
     def __delitem__(self, key: Any) -> None:
         raise TypeError("Blob doesn't support item deletion")
@@ -179,6 +190,7 @@ class Blob:
         return self
 
     def __exit__(self, *exc: object) -> bool:
+        self._check()
         self.close()
         return False
 

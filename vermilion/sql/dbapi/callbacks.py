@@ -41,13 +41,31 @@ def report(exc: BaseException, obj: Any) -> None:
 
 
 class CallbackError(Exception):
-    """A user callback failed; the message is sqlite3's (the cursor raises OperationalError)."""
+    """A user callback failed; the message is sqlite3's, ``error_class`` what the cursor raises
+    (OperationalError; DataError for an OverflowError, as SQLite's "too big"; MemoryError)."""
+
+    def __init__(self, message: str, error_class: type[BaseException] = sqlite3.OperationalError):
+        super().__init__(message)
+        self.error_class = error_class
+
+
+def _failure(e: BaseException, message: str) -> CallbackError:
+    """The CallbackError for exception ``e`` raised by (or returned from) a callback."""
+    if isinstance(e, MemoryError):
+        return CallbackError(str(e) or "out of memory", MemoryError)
+    if isinstance(e, OverflowError):
+        return CallbackError("string or blob too big", sqlite3.DataError)
+    return CallbackError(message)
 
 
 def _check_result(value: Any) -> Any:
     """A callback's result as SQLite can take it, or raise (as sqlite3's ``_pysqlite_set_result``)."""
     t = type(value)
-    if value is None or t is float or t is str or t is bytes:
+    if value is None or t is float or t is bytes:
+        return value
+    if t is str:
+        if not value.isascii():
+            value.encode()  # UnicodeEncodeError for lone surrogates, as sqlite3
         return value
     if isinstance(value, int):
         if not _INT64[0] <= value <= _INT64[1]:
@@ -58,7 +76,10 @@ def _check_result(value: Any) -> Any:
     if isinstance(value, str):
         return str(value)
     if isinstance(value, (bytearray, memoryview)):
-        return bytes(value)
+        view = memoryview(value)
+        if not view.c_contiguous:
+            raise BufferError("underlying buffer is not C-contiguous")
+        return view.tobytes()
     raise TypeError(f"unsupported result type {t.__name__}")
 
 
@@ -72,28 +93,29 @@ def scalar(func: Callable[..., Any]) -> Callable[..., Any]:
             report(e, func)
             if isinstance(e, (KeyboardInterrupt, SystemExit)):
                 raise
-            raise CallbackError("user-defined function raised exception") from e
+            raise _failure(e, "user-defined function raised exception") from e
 
     return call
 
 
-def _agg_error(method: str, e: BaseException, obj: Any) -> CallbackError:
-    report(e, obj)
-    if isinstance(e, AttributeError) and method != "__init__":
+def _agg_error(method: str, e: BaseException, cls: Any, missing: bool = False) -> CallbackError:
+    report(e, cls)
+    if missing:
         return CallbackError(f"user-defined aggregate's '{method}' method not defined")
-    return CallbackError(f"user-defined aggregate's '{method}' method raised error")
+    return _failure(e, f"user-defined aggregate's '{method}' method raised error")
 
 
 class _Aggregate:
     """One aggregate (or window function) run: the user's class instantiated on the first row,
     as sqlite3 does (an aggregate over no rows is NULL, its ``finalize`` never called)."""
 
-    __slots__ = ("cls", "inst", "failed")
+    __slots__ = ("cls", "inst", "failed", "window")
 
-    def __init__(self, cls: Any):
+    def __init__(self, cls: Any, window: bool = False):
         self.cls = cls
         self.inst: Any = None
         self.failed = False
+        self.window = window
 
     def _instance(self) -> Any:
         if self.inst is None:
@@ -109,39 +131,47 @@ class _Aggregate:
         try:
             return getattr(inst, name)
         except AttributeError as e:
-            raise _agg_error(name, e, inst) from e
+            raise _agg_error(name, e, self.cls, missing=self.window) from e
 
     def step(self, *args: Any) -> None:
         method = self._method("step")
         try:
             method(*args)
         except BaseException as e:
-            raise _agg_error("step", e, method) from e
+            raise _agg_error("step", e, self.cls) from e
 
     def inverse(self, *args: Any) -> None:
         method = self._method("inverse")
         try:
             method(*args)
         except BaseException as e:
-            raise _agg_error("inverse", e, method) from e
+            raise _agg_error("inverse", e, self.cls) from e
 
     def value(self) -> Any:
         method = self._method("value")
         try:
             return _check_result(method())
         except BaseException as e:
-            raise _agg_error("value", e, method) from e
+            raise _agg_error("value", e, self.cls) from e
 
     def final(self) -> Any:
         if self.inst is None:
             if self.failed:
                 raise CallbackError("user-defined aggregate's '__init__' method raised error")
             return None
+        if self.window:  # SQLite does not report a window function's finalize errors
+            try:
+                return _check_result(self.inst.finalize())
+            except BaseException as e:
+                report(e, self.cls)
+                if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                    raise
+                return None
         method = self._method("finalize")
         try:
             return _check_result(method())
         except BaseException as e:
-            raise _agg_error("finalize", e, method) from e
+            raise _agg_error("finalize", e, self.cls) from e
 
 
 def aggregate(cls: Any) -> Callable[[], Any]:
@@ -159,7 +189,7 @@ def window(cls: Any) -> Callable[[], Any]:
     inverse, finalize)."""
 
     def factory() -> _Aggregate:
-        return _Aggregate(cls)
+        return _Aggregate(cls, window=True)
 
     return factory
 
@@ -191,9 +221,9 @@ def authorizer(func: Callable[..., Any]) -> Callable[..., int]:
         except BaseException as e:
             report(e, func)
             return sqlite3.SQLITE_DENY
-        if not isinstance(result, int):
+        if not isinstance(result, int) or not -(1 << 31) <= result < (1 << 31):
             return sqlite3.SQLITE_DENY
-        return result
+        return int(result)
 
     return authorize
 
@@ -211,18 +241,24 @@ def progress(func: Callable[[], Any]) -> Callable[[], bool]:
     return handler
 
 
-def trace(func: Callable[[str], Any]) -> Callable[[dict[str, Any]], None]:
-    """``func`` as an apsw ``trace_v2`` statement callback: it gets each statement's SQL with
-    the parameters expanded (the plain SQL when that is too long); exceptions are ignored."""
+def trace(func: Callable[[str], Any], inner: Callable[..., Any] | None
+          ) -> Callable[[Any, str, Any], bool]:
+    """An apsw exec tracer calling ``func`` with each statement's SQL, parameters expanded as
+    sqlite3 does (the plain SQL when the expansion is too long), then ``inner`` (the VFS's own
+    tracer); exceptions in ``func`` are ignored."""
 
-    def traced(event: dict[str, Any]) -> None:
-        sql = event.get("sql")
-        if sql is None:
-            return
+    def traced(cursor: Any, sql: str, bindings: Any) -> bool:
         try:
-            func(sql)
+            text = cursor.expanded_sql
+        except (MemoryError, Exception):  # noqa: BLE001 - too long: the plain SQL
+            text = None
+        if text is None:
+            text = sql.strip()
+        try:
+            func(text)
         except BaseException as e:
             report(e, func)
+        return bool(inner(cursor, sql, bindings)) if inner is not None else True
 
     return traced
 

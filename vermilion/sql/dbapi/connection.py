@@ -38,6 +38,7 @@ from .names import resolve
 LEGACY_TRANSACTION_CONTROL = -1
 _LEVELS = ("", "DEFERRED", "IMMEDIATE", "EXCLUSIVE")
 _UNSET: Any = object()
+_LIMIT_MAX = apsw.SQLITE_LIMIT_WORKER_THREADS
 
 
 def _check_level(level: Any) -> str | None:
@@ -45,7 +46,7 @@ def _check_level(level: Any) -> str | None:
         return None
     if not isinstance(level, str):
         raise TypeError("isolation_level must be str or None")
-    if level.upper() not in _LEVELS:
+    if str.upper(level) not in _LEVELS:
         raise ValueError("isolation_level string must be '', 'DEFERRED', 'IMMEDIATE', or "
                          "'EXCLUSIVE'")
     return level
@@ -66,12 +67,19 @@ def _drop_temporary(name: str, client: Any) -> None:
 
 
 class Statement:
-    """What ``connection(sql)`` returns: a checked statement (as sqlite3's ``Statement``)."""
+    """What ``connection(sql)`` returns: a checked statement (as sqlite3's ``Statement``, it
+    cannot be created directly)."""
 
     __slots__ = ("sql",)
 
-    def __init__(self, sql: str):
-        self.sql = sql
+    def __new__(cls, *args: Any, **kwargs: Any) -> Statement:
+        raise TypeError(f"cannot create '{cls.__module__}.{cls.__qualname__}' instances")
+
+    @classmethod
+    def _checked(cls, sql: str) -> Statement:
+        obj = object.__new__(cls)
+        obj.sql = sql
+        return obj
 
 
 class Connection:
@@ -113,8 +121,9 @@ class Connection:
         level = _check_level(isolation_level)
         mode = _check_autocommit(autocommit)
         target = resolve(database, bool(uri), create)
-        if getattr(self, "_db", None) is not None:  # __init__ called again: reopen
-            self.close()
+        # __init__ called again: the old database stays open for the cursors using it (as in
+        # sqlite3), closed when they are gone
+        self._closed = True
         try:
             db = database_open(target.name, client, target.create, lease, float(timeout))
         except apsw.Error as e:
@@ -132,6 +141,7 @@ class Connection:
         self._temp = None
         if target.temporary:
             self._temp = weakref.finalize(self, _drop_temporary, target.name, client)
+        self._vfs_trace = db.exec_trace
         if target.readonly:
             db.execute("PRAGMA query_only=ON")
         if mode == 0:
@@ -170,10 +180,9 @@ class Connection:
         EXCLUSIVE``."""
         if dml and self._autocommit == LEGACY_TRANSACTION_CONTROL \
                 and self._isolation_level is not None and self._db.get_autocommit():
-            if self._isolation_level.upper() == "EXCLUSIVE":
-                self._db.execute("BEGIN EXCLUSIVE")
-            else:
-                self._db.execute("BEGIN IMMEDIATE")
+            # the statement that follows is a write, and the VFS's tracer sees that before the
+            # first lock: a deferred BEGIN takes the writer lease as IMMEDIATE does
+            self._db.execute("BEGIN " + self._isolation_level)
 
     # -- properties ----------------------------------------------------------------------------
     @property
@@ -235,7 +244,7 @@ class Connection:
         """A new cursor on this connection (``factory`` must return a :class:`Cursor`)."""
         self._check()
         cur = factory(self)
-        if not isinstance(cur, Cursor):
+        if not issubclass(type(cur), Cursor):
             raise TypeError(f"factory must return a cursor, not {type(cur).__name__}")
         if self.row_factory is not None and cur.row_factory is None:
             cur.row_factory = self.row_factory
@@ -297,9 +306,12 @@ class Connection:
         """``self.cursor().executescript(sql_script)``."""
         return self.cursor().executescript(sql_script)
 
-    def __call__(self, sql: str, /) -> Statement:
+    def __call__(self, *args: str) -> Statement:
         """A checked statement (sqlite3 compiles it here; so does this, to report errors)."""
         self._check()
+        if len(args) != 1:
+            raise TypeError(f"__call__() takes exactly 1 argument ({len(args)} given)")
+        sql = args[0]
         if not isinstance(sql, str):
             raise TypeError(f"argument must be str, not {type(sql).__name__}")
         text = check_sql(sql)
@@ -312,7 +324,7 @@ class Connection:
                 pass
         except apsw.Error as e:
             raise translate(e) from e
-        return Statement(text)
+        return Statement._checked(text)
 
     def create_function(self, name: str, narg: int, func: Callable[..., Any] | None, *,
                         deterministic: bool = False) -> None:
@@ -323,10 +335,7 @@ class Connection:
         try:
             self._db.create_scalar_function(name, wrapped, narg, deterministic=deterministic)
         except apsw.Error as e:
-            if deterministic and isinstance(e, apsw.MisuseError):
-                raise NotSupportedError("deterministic=True requires SQLite 3.8.3 or higher") \
-                    from e
-            raise translate(e) from e
+            raise OperationalError("Error creating function") from e
 
     def create_aggregate(self, name: str, n_arg: int, aggregate_class: Any) -> None:
         """Register an aggregate: a class with ``step(*args)`` and ``finalize()`` (as
@@ -336,7 +345,7 @@ class Connection:
         try:
             self._db.create_aggregate_function(name, factory, n_arg)
         except apsw.Error as e:
-            raise translate(e) from e
+            raise OperationalError("Error creating aggregate") from e
 
     def create_window_function(self, name: str, num_params: int, aggregate_class: Any,
                                /) -> None:
@@ -347,7 +356,7 @@ class Connection:
         try:
             self._db.create_window_function(name, factory, num_params)
         except apsw.Error as e:
-            raise translate(e) from e
+            raise OperationalError("Error creating window function") from e
 
     def create_collation(self, name: str, callable: Callable[[str, str], int] | None,  # noqa: A002
                          /) -> None:
@@ -387,10 +396,8 @@ class Connection:
         """Call ``trace_callback(sql)`` for each statement SQLite runs (the expanded SQL, as
         sqlite3).  None removes it."""
         self._check()
-        if trace_callback is None:
-            self._db.trace_v2(0, None, id=self)
-            return
-        self._db.trace_v2(apsw.SQLITE_TRACE_STMT, callbacks.trace(trace_callback), id=self)
+        self._db.exec_trace = (self._vfs_trace if trace_callback is None
+                               else callbacks.trace(trace_callback, self._vfs_trace))
 
     def enable_load_extension(self, enabled: bool, /) -> None:
         """Allow (or forbid) loading SQLite extensions."""
@@ -420,6 +427,8 @@ class Connection:
         self._check()
         if not isinstance(category, int) or not isinstance(limit, int):
             raise TypeError("'category' and 'limit' must be int")
+        if not 0 <= category <= _LIMIT_MAX:
+            raise ProgrammingError("'category' is out of bounds")
         try:
             return int(self._db.limit(category, limit))
         except (apsw.Error, ValueError, OverflowError) as e:
@@ -444,7 +453,8 @@ class Connection:
     # -- blobs, backup, (de)serialization, dump ------------------------------------------------
     def blobopen(self, table: str, column: str, row: int, /, *, readonly: bool = False,
                  name: str = "main") -> Blob:
-        """A :class:`Blob` on one BLOB value (incremental I/O, as sqlite3)."""
+        """A :class:`Blob` on one BLOB value (incremental I/O, as sqlite3).  The blob's writes
+        take the writer lease; outside a transaction each is its own commit."""
         self._check()
         try:
             handle = self._db.blob_open(name, table, column, row, not readonly)
@@ -481,7 +491,8 @@ class Connection:
                 while not job.done:
                     job.step(step)
                     if progress is not None:
-                        progress(0 if job.done else 5, job.remaining, job.page_count)
+                        progress(apsw.SQLITE_DONE if job.done else apsw.SQLITE_OK,
+                                 job.remaining, job.page_count)
         except apsw.Error as e:
             raise translate(e) from e
 

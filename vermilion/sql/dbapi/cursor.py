@@ -11,6 +11,7 @@ from .. import statements
 from .callbacks import CallbackError
 from .errors import (
     NEW_MESSAGES,
+    DataError,
     OperationalError,
     ProgrammingError,
     Warning,
@@ -44,10 +45,24 @@ def check_sql(sql: Any, what: str = "execute") -> str:
     return sql
 
 
-def _callback_failed(e: CallbackError) -> OperationalError:
-    out = OperationalError(str(e))
+def _callback_failed(e: CallbackError) -> BaseException:
+    out = e.error_class(str(e))
     out.__cause__ = e.__cause__
     return out
+
+
+def _too_big(db: apsw.Connection, sql: str, e: apsw.Error) -> BaseException:
+    """sqlite3's DataError for SQL longer than SQLITE_LIMIT_SQL_LENGTH, else the translation."""
+    if isinstance(e, apsw.TooBigError) and len(sql.encode()) >= db.limit(
+            apsw.SQLITE_LIMIT_SQL_LENGTH, -1):
+        out = DataError("query string is too large")
+        out.__cause__ = e
+        return out
+    return translate(e)
+
+
+def _overflow(e: OverflowError) -> OverflowError:
+    return OverflowError("Python int too large to convert to SQLite INTEGER")
 
 
 class _TraceState:
@@ -81,7 +96,9 @@ class Cursor:
     def __init__(self, connection: Connection, /) -> None:
         from .connection import Connection
 
-        if not isinstance(connection, Connection):
+        if getattr(self, "_busy", False):
+            raise ProgrammingError("Recursive use of cursors not allowed.")
+        if not issubclass(type(connection), Connection):
             raise TypeError(f"argument 1 must be vermilion.sql.dbapi.Connection, not "
                             f"{type(connection).__name__}")
         connection._check()
@@ -141,7 +158,11 @@ class Cursor:
         except CallbackError as e:
             raise _callback_failed(e) from None
         except apsw.Error as e:
-            raise translate(e) from e
+            raise _too_big(db, text, e) from e
+        except OverflowError as e:
+            raise _overflow(e) from e
+        except UnicodeDecodeError as e:
+            raise self._decode_error(e) from e
         finally:
             self._busy = False
         self._describe(True)
@@ -174,7 +195,9 @@ class Cursor:
         except CallbackError as e:
             raise _callback_failed(e) from None
         except apsw.Error as e:
-            raise translate(e) from e
+            raise _too_big(db, text, e) from e
+        except OverflowError as e:
+            raise _overflow(e) from e
         finally:
             state.many = False
             self._busy = False
@@ -192,7 +215,7 @@ class Cursor:
                                 f"{type(sql_script).__name__}")
             raise ValueError("script argument must be unicode.")
         if "\0" in sql_script:
-            raise null_character()
+            raise ValueError("the query contains a null character")
         conn = self._connection
         if conn._legacy:
             conn.commit()
@@ -205,7 +228,7 @@ class Cursor:
         except CallbackError as e:
             raise _callback_failed(e) from None
         except apsw.Error as e:
-            raise translate(e) from e
+            raise _too_big(conn._db, sql_script, e) from e
         finally:
             self._busy = False
         self._state.columns = ()
@@ -249,54 +272,57 @@ class Cursor:
             self._count_at_end = False
             self.rowcount = self._connection._db.changes()
 
-    def _next(self) -> Any:
+    def _decode_error(self, e: UnicodeDecodeError) -> OperationalError:
+        """sqlite3's error for TEXT that is not UTF-8 (apsw cannot say which column: named
+        when the statement has one text column)."""
+        cols = self._description or ()
+        name = cols[0][0] if len(cols) == 1 else "?"
+        text = bytes(e.object).decode("utf-8", "replace") if e.object is not None else ""
+        return OperationalError(f"Could not decode to UTF-8 column '{name}' with text '{text}'")
+
+    def _fetch(self, n: int) -> list[Any]:
+        """Up to ``n`` next rows (all when negative), converted."""
         self._busy = True
         try:
-            row = self._cur.fetchone()
-            if row is None:
+            cur = self._cur
+            if n < 0:
+                rows = cur.fetchall()
                 self._ended()
-            return row
+            else:
+                rows = []
+                for _ in range(n):
+                    row = cur.fetchone()
+                    if row is None:
+                        self._ended()
+                        break
+                    rows.append(row)
+            if self._make is not None or self.row_factory is not None:
+                rows = [self._row(row) for row in rows]
+            return rows if isinstance(rows, list) else list(rows)
         except CallbackError as e:
             raise _callback_failed(e) from None
         except apsw.Error as e:
             raise translate(e) from e
+        except UnicodeDecodeError as e:
+            raise self._decode_error(e) from e
         finally:
             self._busy = False
 
     def fetchone(self) -> Any:
         """The next row, or None when there are no more."""
         self._check()
-        row = self._next()
-        return None if row is None else self._row(row)
+        rows = self._fetch(1)
+        return rows[0] if rows else None
 
     def fetchmany(self, size: int | None = None) -> list[Any]:
         """Up to ``size`` (default :attr:`arraysize`) next rows."""
         self._check()
-        n = self.arraysize if size is None else size
-        out: list[Any] = []
-        for _ in range(n):
-            row = self._next()
-            if row is None:
-                break
-            out.append(self._row(row))
-        return out
+        return self._fetch(self.arraysize if size is None else max(0, size))
 
     def fetchall(self) -> list[Any]:
         """All the remaining rows."""
         self._check()
-        self._busy = True
-        try:
-            rows = self._cur.fetchall()
-            self._ended()
-        except CallbackError as e:
-            raise _callback_failed(e) from None
-        except apsw.Error as e:
-            raise translate(e) from e
-        finally:
-            self._busy = False
-        if self._make is None and self.row_factory is None:
-            return rows if isinstance(rows, list) else list(rows)
-        return [self._row(row) for row in rows]
+        return self._fetch(-1)
 
     def __iter__(self) -> Iterator[Any]:
         return self
@@ -319,6 +345,8 @@ class Cursor:
         if not hasattr(self, "_state"):
             raise ProgrammingError("Base Cursor.__init__ not called.")
         self._connection._check()
+        if self._busy:
+            raise ProgrammingError("Recursive use of cursors not allowed.")
         if not self._closed:
             self._closed = True
             self._cur.close(True)

@@ -42,9 +42,17 @@ def _base_adapted() -> bool:
     return bool(_base_state[1])
 
 
-def adapt_value(value: Any) -> Any:
+def adapt_value(value: Any, index: int | str = 0) -> Any:
     """One parameter as sqlite3 binds it: the registered adapter, else ``__conform__``, else
-    the value itself."""
+    the value itself (an adapter's exception becomes sqlite3's ProgrammingError)."""
+    try:
+        return _adapt(value)
+    except Exception as e:
+        where = f":{index}" if isinstance(index, str) else str(index)
+        raise ProgrammingError(f"Error binding parameter {where}: {e!r}") from e
+
+
+def _adapt(value: Any) -> Any:
     adapter = adapters.get((type(value), PrepareProtocol))
     if adapter is not None:
         return adapter(value)
@@ -74,7 +82,7 @@ class NamedParameters(Mapping[str, Any]):
             raise ProgrammingError(
                 f"You did not supply a value for binding parameter :{key}.") from None
         if self._adapt or type(value) not in _PLAIN:
-            return adapt_value(value)
+            return adapt_value(value, key)
         return value
 
     def __contains__(self, key: object) -> bool:
@@ -98,8 +106,7 @@ def bindings(params: Any) -> Any:
                     break
             else:
                 return params
-        return tuple([adapt_value(v) if adapt_all or type(v) not in _PLAIN else v
-                      for v in params])
+        return _adapted(params, adapt_all)
     if isinstance(params, dict):
         return NamedParameters(params, adapt_all)
     if isinstance(params, Sequence) or (
@@ -111,11 +118,20 @@ def bindings(params: Any) -> Any:
         except TypeError:
             values = None
         if values is not None:
-            return tuple([adapt_value(v) if adapt_all or type(v) not in _PLAIN else v
-                          for v in values])
+            return _adapted(values, adapt_all)
     if not NEW_MESSAGES:
         raise ValueError("parameters are of unsupported type")
     raise ProgrammingError("parameters are of unsupported type")
+
+
+def _adapted(params: Sequence[Any], adapt_all: bool) -> tuple[Any, ...]:
+    """The values adapted, read by index up to the length seen first (an adapter that
+    shrinks the list gets IndexError, as in sqlite3)."""
+    out = []
+    for i in range(len(params)):
+        v = params[i]
+        out.append(adapt_value(v, i + 1) if adapt_all or type(v) not in _PLAIN else v)
+    return tuple(out)
 
 
 # -- rows out -----------------------------------------------------------------------------------
@@ -187,7 +203,8 @@ def row_maker(convs: Sequence[Any] | None, text_factory: Any) -> Callable[[tuple
             if value is None:
                 continue
             if conv is not None:
-                out[i] = conv(_as_bytes(value))
+                # sqlite3: a zero-length BLOB has no bytes to convert: None
+                out[i] = None if value == b"" else conv(_as_bytes(value))
             elif not plain_text and type(value) is str:
                 out[i] = text_factory(value.encode())
         return tuple(out)
@@ -205,7 +222,7 @@ class Row:
     def __init__(self, cursor: Cursor, data: tuple[Any, ...], /) -> None:
         from .cursor import Cursor as _Cursor
 
-        if not isinstance(cursor, _Cursor):
+        if not issubclass(type(cursor), _Cursor):
             raise TypeError(f"argument 1 must be vermilion.sql.dbapi.Cursor, not "
                             f"{type(cursor).__name__}")
         if not isinstance(data, tuple):
