@@ -458,7 +458,7 @@ def test_allkeys_eviction_policy_refused(r: Any, monkeypatch: Any) -> None:
         with pytest.raises(UnsafeServerError):
             open_connection("ev")
         r.config_set("maxmemory-policy", "volatile-lru")
-        config.sync_executor(r)._vermilion_sql_policy = None  # forget the remembered policy
+        config.sync_executor(r)._vermilion_sql_policy = None  # type: ignore[attr-defined]  # forget the policy
         assert open_connection("ev").execute("SELECT count(*) FROM t").fetchall() == [(0,)]
     finally:
         r.config_set("maxmemory-policy", "noeviction")
