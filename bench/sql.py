@@ -44,8 +44,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column  # no
 from bench.harness import timed  # noqa: E402
 from vermilion.core.config import client_from_url  # noqa: E402
 from vermilion.server import EmbeddedServer  # noqa: E402
+from vermilion.sql import leases as sqlleases  # noqa: E402
 from vermilion.sql import open_connection  # noqa: E402
-from vermilion.sql import vfs as sqlvfs  # noqa: E402
 from vermilion.testing import RoundTrips, counting_client  # noqa: E402
 
 
@@ -176,7 +176,7 @@ def run(url: str, rows: int, n: int, repeats: int) -> list[tuple[str, str, str]]
     # the same INSERT when the writer lease was not kept (the first write after 20 ms idle, or
     # after another writer): two round trips.  Only the INSERT itself is timed.
     def lone_insert(i: int) -> float:
-        sqlvfs.keeper().flush()  # sends the kept lease's release now
+        sqlleases.keeper().flush()  # sends the kept lease's release now
         t0 = time.perf_counter()
         db.execute(ins, ("row",))
         return time.perf_counter() - t0
@@ -203,12 +203,12 @@ def run(url: str, rows: int, n: int, repeats: int) -> list[tuple[str, str, str]]
         c.execute("COMMIT")
         for _ in range(20):
             c.execute("INSERT INTO t(v) VALUES (?)", ("warm",))
-        sqlvfs.keeper().flush()
+        sqlleases.keeper().flush()
         commits = 200
         before = net_in(rp)
         for _ in range(commits):
             c.execute("INSERT INTO t(v) VALUES (?)", ("one more row",))
-        sqlvfs.keeper().flush()
+        sqlleases.keeper().flush()
         per[size] = (net_in(rp) - before) / commits
         c.close()
     out.append(("bytes sent per single-row commit",
@@ -282,11 +282,11 @@ def orm(url: str, rows: int, n: int, rounds: int, postgres: bool) -> list[tuple[
                 fn(i)
         per_get = {}
         for name in ("vermilion", "vermilion DEFERRED"):
-            sqlvfs.keeper().flush()
+            sqlleases.keeper().flush()
             trips.reset()
             for i in range(200):
                 fns[name](i)
-            sqlvfs.keeper().flush()
+            sqlleases.keeper().flush()
             per_get[name] = trips.count / 200
         rates = interleaved(n // rounds, fns, rounds)
     finally:

@@ -32,8 +32,9 @@ from vermilion.sql import (
     open_connection,
 )
 from vermilion.sql import aio as asql
+from vermilion.sql import errors as sqlerrors
+from vermilion.sql import leases as sqlleases
 from vermilion.sql import open as open_db
-from vermilion.sql import vfs as sqlvfs
 
 ctx = multiprocessing.get_context("fork")
 
@@ -102,9 +103,7 @@ def test_create_open_drop_list_and_errors(r: Any) -> None:
 
 
 def test_refused_server_leaves_no_database(r: Any) -> None:
-    unsafe = getattr(sqlvfs, "UnsafeServerError", None)
-    if unsafe is None:
-        pytest.skip("this VFS does not check the eviction policy")
+    unsafe = sqlerrors.UnsafeServerError
     before = r.config_get("maxmemory-policy")["maxmemory-policy"]
     r.config_set("maxmemory-policy", "allkeys-lru")
     try:
@@ -381,7 +380,7 @@ def test_query_into_batches_many_rows(r: Any) -> None:
     db.exec("WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 2500) "
             "INSERT INTO t SELECT n FROM c")
     db.query("SELECT count(*) FROM t")  # warm the page cache
-    assert sqlvfs.keeper().flush()
+    assert sqlleases.keeper().flush()
     r.round_trips.reset()
     assert db.query_into("big", "SELECT i FROM t ORDER BY i") == 2500
     assert r.round_trips.count <= 1 + 1 + 3  # read, statistics, 3 batches of XADD
@@ -505,14 +504,14 @@ def test_round_trips(r: Any) -> None:
     db.create_statement("put", "INSERT INTO t(v) VALUES (?)")
     db.exec_statement("put", "warm")
     db.query("SELECT * FROM t")
-    assert sqlvfs.keeper().flush()
+    assert sqlleases.keeper().flush()
     r.round_trips.reset()
     assert db.query("SELECT v FROM t") == [("warm",)]
     assert r.round_trips.count == 1  # read transaction (statistics go through the keeper)
     r.round_trips.reset()
     db.exec("INSERT INTO t(v) VALUES ('x')")
     assert r.round_trips.count == 2  # begin with the writer lease + commit
-    assert sqlvfs.keeper().flush()
+    assert sqlleases.keeper().flush()
     r.round_trips.reset()
     db.exec_statement("put", "y")
     assert r.round_trips.count == 2  # lookup and insert in one BEGIN IMMEDIATE transaction

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 
 from vermilion.sql import dbapi
-from vermilion.sql import vfs as sqlvfs
+from vermilion.sql import leases as sqlleases
 from vermilion.sql.dbapi import connect
 
 
 def _settle(r: Any) -> None:
     """Let the background lease releases go out, then start counting round trips afresh."""
-    assert sqlvfs.keeper().flush()
+    assert sqlleases.keeper().flush()
     r.round_trips.reset()
 
 

@@ -28,7 +28,8 @@ arguments, named (``:name``, ``@name``, ``$name``) as keyword arguments or one m
 with several statements runs them all (positional parameters are consumed in order).  Results are
 :class:`Rows`: a list of tuples with ``columns`` and ``changes`` (rows inserted, updated or deleted).
 
-Round trips (see :mod:`.vfs`): an autocommit write costs two (take the writer lease + commit),
+Round trips (see :mod:`.redis_vfs` and ``docs/sql-design.md``): an autocommit write costs two
+(take the writer lease + commit),
 one when the same database object wrote within the last 20 ms (it kept the lease), a read on a
 warm page cache one; the statistics each call counts are buffered and sent by the
 process's lease keeper, off the caller's round trips (``stats=False`` at open turns counting
@@ -49,7 +50,6 @@ import apsw
 
 from ..core.calls import Call
 from . import database as _db
-from . import vfs
 from .errors import (
     DatabaseExists,
     NoSuchDatabase,
@@ -707,8 +707,8 @@ def _read_snapshot(conn: apsw.Connection) -> Iterator[None]:
 
 
 # -- databases ------------------------------------------------------------------------------------
-def open(name: str, *, client: Any = None, lease: float = vfs.DEFAULT_LEASE,  # noqa: A001
-         busy_timeout: float = vfs.DEFAULT_BUSY_TIMEOUT, stats: bool = True) -> Database:
+def open(name: str, *, client: Any = None, lease: float = _db.DEFAULT_LEASE,  # noqa: A001
+         busy_timeout: float = _db.DEFAULT_BUSY_TIMEOUT, stats: bool = True) -> Database:
     """Open existing database ``name`` (:class:`NoSuchDatabase` if missing).  One round trip.
 
     ``client``: a sync redis-py client (default: :func:`vermilion.configure`'s).  ``lease`` and
@@ -722,7 +722,7 @@ def open(name: str, *, client: Any = None, lease: float = vfs.DEFAULT_LEASE,  # 
 
 def create_db(name: str, *, exist_ok: bool = False,
               from_file: str | os.PathLike[str] | None = None, client: Any = None,
-              lease: float = vfs.DEFAULT_LEASE, busy_timeout: float = vfs.DEFAULT_BUSY_TIMEOUT,
+              lease: float = _db.DEFAULT_LEASE, busy_timeout: float = _db.DEFAULT_BUSY_TIMEOUT,
               stats: bool = True) -> Database:
     """Create database ``name`` and open it; :class:`DatabaseExists` if it exists, unless
     ``exist_ok`` (then it is opened).  ``from_file``: a local SQLite file whose content is copied

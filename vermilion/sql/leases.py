@@ -362,15 +362,21 @@ class Keeper(threading.Thread):
                      ) -> tuple[list[str], list[tuple[str, str]]]:
         """The releases a begin that wants the writer lease sends itself: the reader releases
         still queued for the database (as :meth:`take_reader_releases`) and the queued
-        releases of writer leases (``owner``, ``fence``), a lease kept by another connection of
-        this process included.  Carried, a kept lease can no longer be taken back: its holder
-        begins anew (and gets a fresh fencing token) on its next write."""
+        releases of writer leases (:meth:`take_writer_releases`)."""
         readers = self.take_reader_releases(ex, keys, lease_ms)
+        return readers, self.take_writer_releases(ex, keys, lease_ms)
+
+    def take_writer_releases(self, ex: Any, keys: tuple[str, ...], lease_ms: int
+                             ) -> list[tuple[str, str]]:
+        """The queued releases of writer leases (``owner``, ``fence``) of the database, a lease
+        kept by another connection of this process included, for a script that takes the
+        writer lease to send itself.  Carried, a kept lease can no longer be taken back: its
+        holder begins anew (and gets a fresh fencing token) on its next write."""
         group = (ex, keys, lease_ms)
         with self.cond:
             ops = self.releases.get(group)
             if not ops:
-                return readers, []
+                return []
             writers = [(owner, fence) for op, owner, fence in ops if op == "W"]
             if writers:
                 rest = [t for t in ops if t[0] != "W"]
@@ -382,7 +388,7 @@ class Keeper(threading.Thread):
                         self.release_due = float("inf")
                         if self.flushing:
                             self.cond.notify_all()
-        return readers, writers
+        return writers
 
     def release_all(self) -> None:
         """Queue the release of every lease held by a watched connection (at process exit)."""

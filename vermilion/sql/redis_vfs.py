@@ -425,10 +425,33 @@ class RedisFile:
         ctx, leases = self.ctx, self.leases
         if not leases.reading:
             self._begin(rejoin=True)
-        args = [leases.member, ctx.lease_ms, self.snapshot, self.head, self.base_id]
-        reply = remote.sqlite_call(ctx.executor, run_script(remote.RESERVE, ctx.keys, args))
-        status = _s(reply[0])
-        if status != "OK":
+        deadline = None
+        while True:
+            # a kept lease of another connection of this process is released by this script
+            writers = keeper().take_writer_releases(ctx.side, ctx.keys, ctx.lease_ms)
+            args: list[Any] = [leases.member, ctx.lease_ms, self.snapshot, self.head,
+                               self.base_id, len(writers)]
+            for owner, fence in writers:
+                args.extend((owner, fence))
+            try:
+                reply = remote.sqlite_call(ctx.executor,
+                                           run_script(remote.RESERVE, ctx.keys, args))
+            except Exception:
+                for owner, fence in writers:  # hand them back to the keeper
+                    self._release(("W", owner, fence))
+                raise
+            status = _s(reply[0])
+            if status == "OK":
+                break
+            if status == "BUSY" and len(reply) > 1 and int(reply[1]) == 1:
+                # only kept by its holder (another process), its release on the way: a
+                # reader upgrading may not queue, but it waits for that release briefly
+                now = time.monotonic()
+                if deadline is None:
+                    deadline = now + KEPT_GRACE
+                if now < deadline:
+                    time.sleep(min(0.005, deadline - now))
+                    continue
             raise apsw.BusyError(
                 "another connection holds the write lock" if status == "BUSY"
                 else "the database changed since this transaction started"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import operator
 import os
 import sys
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import apsw
 
@@ -25,10 +25,20 @@ if TYPE_CHECKING:
 class Blob:
     """An open BLOB (see the module docstring); from :meth:`Connection.blobopen`."""
 
-    def __init__(self, connection: Connection, handle: Any):
-        self._connection = connection
-        self._handle: Any = handle
-        self._length = int(handle.length())
+    _connection: Connection
+    _handle: Any
+    _length: int
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Blob:
+        raise TypeError(f"cannot create '{cls.__module__}.{cls.__qualname__}' instances")
+
+    @classmethod
+    def _opened(cls, connection: Connection, handle: Any) -> Blob:
+        blob = object.__new__(cls)
+        blob._connection = connection
+        blob._handle = handle
+        blob._length = int(handle.length())
+        return blob
 
     def _check(self) -> Any:
         self._connection._check()
@@ -180,7 +190,8 @@ class Blob:
     def __contains__(self, item: object) -> bool:
         raise TypeError("argument of type 'Blob' is not iterable")
 
-    __iter__ = None  # type: ignore[assignment] - not a sequence: no iteration, no ``in``
+    # not a sequence: no iteration, no ``in``
+    __iter__ = None  # type: ignore[assignment]
 
     def __delitem__(self, key: Any) -> None:
         raise TypeError("Blob doesn't support item deletion")
@@ -189,7 +200,7 @@ class Blob:
         self._check()
         return self
 
-    def __exit__(self, *exc: object) -> bool:
+    def __exit__(self, *exc: object) -> Literal[False]:
         self._check()
         self.close()
         return False

@@ -131,7 +131,7 @@ class _Aggregate:
         try:
             return getattr(inst, name)
         except AttributeError as e:
-            raise _agg_error(name, e, self.cls, missing=self.window) from e
+            raise _agg_error(name, e, self.cls, missing=True) from e
 
     def step(self, *args: Any) -> None:
         method = self._method("step")

@@ -8,21 +8,20 @@ import tempfile
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 import apsw
 
 from .. import database
-from ..redis_vfs import DEFAULT_BUSY_TIMEOUT
-from ..leases import DEFAULT_LEASE
+from ..database import DEFAULT_BUSY_TIMEOUT, DEFAULT_LEASE
 from . import callbacks
 from .blob import Blob
 from .cursor import Cursor, RowFactory, check_sql
 from .errors import (
+    NEW_MESSAGES,
     DatabaseError,
     DataError,
     Error,
-    NEW_MESSAGES,
     IntegrityError,
     InterfaceError,
     InternalError,
@@ -71,6 +70,7 @@ class Statement:
     cannot be created directly)."""
 
     __slots__ = ("sql",)
+    sql: str
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Statement:
         raise TypeError(f"cannot create '{cls.__module__}.{cls.__qualname__}' instances")
@@ -356,7 +356,7 @@ class Connection:
         try:
             self._db.create_window_function(name, factory, num_params)
         except apsw.Error as e:
-            raise OperationalError("Error creating window function") from e
+            raise translate(e) from e
 
     def create_collation(self, name: str, callable: Callable[[str, str], int] | None,  # noqa: A002
                          /) -> None:
@@ -460,7 +460,7 @@ class Connection:
             handle = self._db.blob_open(name, table, column, row, not readonly)
         except apsw.Error as e:
             raise translate(e) from e
-        blob = Blob(self, handle)
+        blob = Blob._opened(self, handle)
         self._blobs.add(blob)
         return blob
 
@@ -527,10 +527,13 @@ class Connection:
         written into Redis in one atomic commit."""
         self._check()
         try:
-            buffer = bytes(memoryview(data))
+            view = memoryview(data)
         except TypeError:
             raise TypeError(f"a bytes-like object is required, not '{type(data).__name__}'") \
                 from None
+        if not view.c_contiguous:
+            raise BufferError("underlying buffer is not C-contiguous")
+        buffer = view.tobytes()
         if not self._db.get_autocommit():
             raise OperationalError("cannot deserialize while a transaction is open")
         source = apsw.Connection(":memory:")
@@ -547,7 +550,7 @@ class Connection:
     def iterdump(self, *, filter: str | None = None) -> Iterator[str]:  # noqa: A002
         """The database as SQL text, statement by statement (sqlite3's own dump code)."""
         self._check()
-        from sqlite3.dump import _iterdump
+        from sqlite3.dump import _iterdump  # type: ignore[attr-defined]
 
         if filter is None:
             return _iterdump(self)  # type: ignore[arg-type]
@@ -558,7 +561,7 @@ class Connection:
         self._check()
         return self
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Literal[False]:
         """Commit if the block succeeded (rolling back if the commit fails), else roll back; the
         connection stays open, as in sqlite3."""
         if exc_type is None:

@@ -188,7 +188,8 @@ def column_name(name: str, detect_types: int) -> str:
     return name
 
 
-def row_maker(convs: Sequence[Any] | None, text_factory: Any) -> Callable[[tuple[Any, ...]], tuple[Any, ...]] | None:
+def row_maker(convs: Sequence[Any] | None,
+              text_factory: Any) -> Callable[[tuple[Any, ...]], tuple[Any, ...]] | None:
     """A function turning apsw's row into sqlite3's (converters, ``text_factory``), or None when
     rows are returned as they are."""
     if not convs and text_factory is str:
