@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
+import os
 import signal
 import sys
 import types
@@ -33,7 +35,7 @@ class TestTimeout(Exception):
 @contextlib.contextmanager
 def _sqlite3_as(module: types.ModuleType) -> Iterator[None]:
     saved = {name: mod for name, mod in sys.modules.items()
-             if name == "sqlite3" or name.startswith(PACKAGE)}
+             if name == "sqlite3" or name.startswith((PACKAGE, LEGACY_PACKAGE))}
     for name in saved:
         del sys.modules[name]
     import sqlite3 as stdlib  # the real one, for the package's own checks
@@ -42,7 +44,8 @@ def _sqlite3_as(module: types.ModuleType) -> Iterator[None]:
     try:
         yield
     finally:
-        for name in [n for n in sys.modules if n == "sqlite3" or n.startswith(PACKAGE)]:
+        for name in [n for n in sys.modules
+                     if n == "sqlite3" or n.startswith((PACKAGE, LEGACY_PACKAGE))]:
             del sys.modules[name]
         sys.modules.update(saved)
 
@@ -55,17 +58,38 @@ def _flatten(suite: Any) -> Iterator[unittest.TestCase]:
             yield item
 
 
+# Python 3.10 keeps the suite in the sqlite3 package itself (sqlite3/test/dbapi.py...): loaded
+# from its files under another package name, since ``sqlite3`` is the module under test
+LEGACY_DIR = os.path.join(os.path.dirname(os.__file__), "sqlite3", "test")
+LEGACY_PACKAGE = "_cpython_sqlite3_tests"
+
+
+def _import(name: str) -> types.ModuleType | None:
+    if sys.version_info >= (3, 11):
+        try:
+            return importlib.import_module(f"{PACKAGE}.{name}")
+        except ModuleNotFoundError:  # not in this Python's suite
+            return None
+    path = os.path.join(LEGACY_DIR, name.removeprefix("test_") + ".py")
+    if not os.path.exists(path):
+        return None
+    spec = importlib.util.spec_from_file_location(f"{LEGACY_PACKAGE}.{name}", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def load(module: types.ModuleType) -> list[unittest.TestCase]:
     """The suite's test cases, imported with ``sqlite3`` bound to ``module``."""
     with _sqlite3_as(module):
         loader = unittest.TestLoader()
         tests: list[unittest.TestCase] = []
         for name in MODULES:
-            try:
-                mod = importlib.import_module(f"{PACKAGE}.{name}")
-            except ModuleNotFoundError:  # not in this Python's suite
-                continue
-            tests.extend(_flatten(loader.loadTestsFromModule(mod)))
+            mod = _import(name)
+            if mod is not None:
+                tests.extend(_flatten(loader.loadTestsFromModule(mod)))
         return tests
 
 
@@ -76,7 +100,10 @@ class _Result(unittest.TestResult):
         self.details: dict[str, str] = {}
 
     def _set(self, test: Any, outcome: str, detail: str = "") -> None:
-        tid = test.id().removeprefix(PACKAGE + ".")
+        tid = test.id()
+        for prefix in (PACKAGE + ".", LEGACY_PACKAGE + "."):
+            if tid.startswith(prefix):
+                tid = tid[len(prefix):]
         # a failed subtest fails its test
         if self.outcomes.get(tid) in ("fail", "error") and outcome == "pass":
             return

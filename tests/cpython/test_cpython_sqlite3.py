@@ -25,7 +25,6 @@ from . import sqlite3_suite
 TARGET = 0.90
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(900, method="thread")  # the suite's own per-test limit uses SIGALRM
 def test_cpython_sqlite3_suite(r: Any, capsys: Any) -> None:
     stdlib, _ = sqlite3_suite.run(sqlite3)

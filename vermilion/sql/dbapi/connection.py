@@ -138,6 +138,10 @@ class Connection:
         self.row_factory: RowFactory | None = None
         self.text_factory: Any = str
         self._blobs: weakref.WeakSet[Blob] = weakref.WeakSet()
+        # schema changes made through this connection, and the epoch at which a statement's
+        # columns were last read afresh (see Cursor._describe)
+        self._schema_epoch = 0
+        self._described: dict[str, int] = {}
         self._temp = None
         if target.temporary:
             self._temp = weakref.finalize(self, _drop_temporary, target.name, client)
@@ -325,6 +329,29 @@ class Connection:
         except apsw.Error as e:
             raise translate(e) from e
         return Statement._checked(text)
+
+    def _fresh_columns(self, sql: str, params: Any) -> tuple[Any, ...] | None:
+        """The columns of ``sql`` as a new prepare sees them (not from the statement cache)."""
+        seen: list[Any] = []
+
+        def veto(cursor: Any, *_: Any) -> bool:
+            seen.append(cursor.get_description())
+            return False
+
+        cur = self._db.cursor()
+        cur.exec_trace = veto
+        try:
+            cur.execute(sql, params, can_cache=False)
+        except apsw.ExecTraceAbort:
+            pass
+        except apsw.Error:
+            return None
+        finally:
+            cur.close(True)
+        if len(self._described) > 1024:
+            self._described.clear()
+        self._described[sql] = self._schema_epoch
+        return seen[0] if seen else None
 
     def create_function(self, name: str, narg: int, func: Callable[..., Any] | None, *,
                         deterministic: bool = False) -> None:

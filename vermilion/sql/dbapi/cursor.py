@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .connection import Connection
 
 RowFactory = Callable[["Cursor", tuple[Any, ...]], Any]
+_DDL = frozenset(("CREATE", "ALTER", "DROP"))
 
 
 def check_sql(sql: Any, what: str = "execute") -> str:
@@ -111,7 +112,7 @@ class Cursor:
         self._make: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None
         self._closed = False
         self._busy = False
-        self._count_at_end = False  # DML with RETURNING: rowcount final once rows are fetched
+        self._buffer: list[Any] | None = None  # the rows of a DML statement with RETURNING
         self._state = state = _TraceState(connection._db)
         self._cur = connection._db.cursor()
         self._cur.exec_trace = state.trace
@@ -165,10 +166,15 @@ class Cursor:
             raise self._decode_error(e) from e
         finally:
             self._busy = False
-        self._describe(True)
-        if dml:  # with RETURNING: the changes so far, updated when the rows are all fetched
+        if statements.first_keyword(text) in _DDL:
+            conn._schema_epoch += 1
+        self._describe(True, text, params)
+        if dml:
+            if self._description is not None:
+                # RETURNING: SQLite made every change in the first step and holds the rows;
+                # reading them now completes the statement, so rowcount is right at once
+                self._buffer = self._take_all()
             self.rowcount = db.changes()
-            self._count_at_end = self._description is not None
         self.lastrowid = db.last_insert_rowid()
         return self
 
@@ -201,7 +207,7 @@ class Cursor:
         finally:
             state.many = False
             self._busy = False
-        self._describe(False)
+        self._describe(False, text, None)
         self.rowcount = changes
         return self
 
@@ -232,25 +238,31 @@ class Cursor:
         finally:
             self._busy = False
         self._state.columns = ()
+        conn._schema_epoch += 1  # (a script may change the schema)
         return self
 
     def _reset(self) -> None:
         self._description = None
         self._make = None
-        self._count_at_end = False
+        self._buffer = None
         self._state.columns = None
         self.rowcount = -1
 
-    def _describe(self, pending: bool) -> None:
+    def _describe(self, pending: bool, sql: str, params: Any) -> None:
         cols = self._state.columns
+        conn = self._connection
         if pending:
-            try:  # after the first step: a statement re-prepared (schema change) has new columns
+            try:
                 cols = self._cur.get_description()
             except apsw.ExecutionCompleteError:
                 pass
+        if cols and conn._schema_epoch and conn._described.get(sql) != conn._schema_epoch:
+            # the schema changed through this connection since this text was described: the
+            # statement cache's columns may predate it (SQLite re-prepares on the first step,
+            # apsw keeps the old description): read them from a new prepare, once per change
+            cols = conn._fresh_columns(sql, params) or cols
         if not cols:
             return
-        conn = self._connection
         detect = conn._detect_types
         self._description = tuple((column_name(name, detect), None, None, None, None, None,
                                    None) for name, _decl in cols)
@@ -267,10 +279,14 @@ class Cursor:
         factory = self.row_factory
         return factory(self, row) if factory is not None else row
 
-    def _ended(self) -> None:
-        if self._count_at_end:
-            self._count_at_end = False
-            self.rowcount = self._connection._db.changes()
+    def _take_all(self) -> list[Any]:
+        try:
+            rows = self._cur.fetchall()
+        except CallbackError as e:
+            raise _callback_failed(e) from None
+        except apsw.Error as e:
+            raise translate(e) from e
+        return rows if isinstance(rows, list) else list(rows)
 
     def _decode_error(self, e: UnicodeDecodeError) -> OperationalError:
         """sqlite3's error for TEXT that is not UTF-8 (apsw cannot say which column: named
@@ -285,15 +301,19 @@ class Cursor:
         self._busy = True
         try:
             cur = self._cur
-            if n < 0:
+            buffer = self._buffer
+            if buffer is not None:
+                if n < 0:
+                    n = len(buffer)
+                rows = buffer[:n]
+                del buffer[:n]
+            elif n < 0:
                 rows = cur.fetchall()
-                self._ended()
             else:
                 rows = []
                 for _ in range(n):
                     row = cur.fetchone()
                     if row is None:
-                        self._ended()
                         break
                     rows.append(row)
             if self._make is not None or self.row_factory is not None:
