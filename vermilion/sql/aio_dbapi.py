@@ -44,8 +44,6 @@ from .worker import SerialWorker
 
 T = TypeVar("T")
 
-__version__ = "0.22.1"  # the aiosqlite API this module follows
-
 
 class _Pending(Generic[T]):
     """What :meth:`Connection.execute` / :meth:`Connection.cursor` return, as in aiosqlite: an

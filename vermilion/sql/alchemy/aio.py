@@ -5,20 +5,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.connectors.asyncio import AsyncAdapt_dbapi_connection
+from sqlalchemy import exc
 from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_dbapi,
     SQLiteDialect_aiosqlite,
 )
-from sqlalchemy.util.concurrency import await_
 
 from .common import VermilionDialectMixin
 
+try:  # SQLAlchemy 2.1
+    from sqlalchemy.util.concurrency import await_
+except ImportError:  # 2.0 (the newest on Python 3.10)
+    from sqlalchemy.util.concurrency import await_only as await_
+
 
 class AsyncAdaptVermilionConnection(AsyncAdapt_aiosqlite_connection):
-    """SQLAlchemy's aiosqlite adapter, calling :mod:`.aio_dbapi`'s public methods where the
-    original reaches into aiosqlite's internals."""
+    """SQLAlchemy's aiosqlite adapter (2.0 and 2.1), calling :mod:`.aio_dbapi`'s public methods
+    where the original reaches into aiosqlite's internals."""
 
     __slots__ = ()
 
@@ -35,11 +39,17 @@ class AsyncAdaptVermilionConnection(AsyncAdapt_aiosqlite_connection):
 
     def rollback(self) -> None:
         if not self._connection.closed:
-            AsyncAdapt_dbapi_connection.rollback(self)
+            try:
+                await_(self._connection.rollback())
+            except Exception as error:
+                self._handle_exception(error)
 
     def commit(self) -> None:
         if not self._connection.closed:
-            AsyncAdapt_dbapi_connection.commit(self)
+            try:
+                await_(self._connection.commit())
+            except Exception as error:
+                self._handle_exception(error)
 
     def _terminate_force_close(self) -> None:
         self._connection.stop()
@@ -49,6 +59,8 @@ class AsyncAdaptVermilionDBAPI(AsyncAdapt_aiosqlite_dbapi):
     """:mod:`.aio_dbapi` as SQLAlchemy's "aiosqlite" module, :mod:`.dbapi` as its "sqlite"."""
 
     def connect(self, *arg: Any, **kw: Any) -> AsyncAdaptVermilionConnection:
+        if kw.pop("async_fallback", False):  # SQLAlchemy 2.0's deprecated testing mode
+            raise exc.ArgumentError("async_fallback is not supported by sqlite+vermilion_async")
         creator_fn = kw.pop("async_creator_fn", None)
         connection = creator_fn(*arg, **kw) if creator_fn else self.aiosqlite.connect(*arg, **kw)
         return AsyncAdaptVermilionConnection(self, await_(connection))
