@@ -730,25 +730,8 @@ def create_db(name: str, *, exist_ok: bool = False,
     Creation is atomic: of concurrent creators exactly one succeeds."""
     local = _open_local(from_file) if from_file is not None else None
     try:
-        page_size = 4096
-        if local is not None:
-            page_size = _page_size(local)
-        created = _db.create(_db.executor_for(client), name, page_size)
-        if not created and not exist_ok:
-            raise DatabaseExists(f"SQL database {name!r} already exists", database=name)
-        db: Database | None = None
-        try:  # a database this call created is dropped again if it cannot be opened or filled
-            db = open(name, client=client, lease=lease, busy_timeout=busy_timeout, stats=stats)
-            if local is not None:
-                with db._lock:
-                    _backup(db.connection, local)
-        except BaseException:
-            if db is not None:
-                db.close()
-            if created:
-                _db.drop(name, client=client)
-            raise
-        return db
+        return _fill(name, local, exist_ok=exist_ok, client=client, progress=None, stats=stats,
+                     lease=lease, busy_timeout=busy_timeout)
     finally:
         if local is not None:
             local.close()
@@ -780,18 +763,23 @@ def import_from(path: str | os.PathLike[str], name: str, *, exist_ok: bool = Fal
         local.close()
 
 
-def _fill(name: str, source: apsw.Connection, *, exist_ok: bool, client: Any,
-          progress: ProgressCallback | None, stats: bool = True) -> Database:
+def _fill(name: str, source: apsw.Connection | None, *, exist_ok: bool, client: Any,
+          progress: ProgressCallback | None, stats: bool = True,
+          lease: float = _db.DEFAULT_LEASE,
+          busy_timeout: float = _db.DEFAULT_BUSY_TIMEOUT) -> Database:
     """Database ``name``, created (or replaced with ``exist_ok``) with the content of
-    ``source``, open; dropped again if this call created it and the copy fails."""
-    created = _db.create(_db.executor_for(client), name, _page_size(source))
+    ``source`` (empty when None), open; dropped again if this call created it and opening or
+    the copy fails."""
+    page_size = 4096 if source is None else _page_size(source)
+    created = _db.create(_db.executor_for(client), name, page_size)
     if not created and not exist_ok:
         raise DatabaseExists(f"SQL database {name!r} already exists", database=name)
     db: Database | None = None
     try:
-        db = open(name, client=client, stats=stats)
-        with db._lock:
-            _backup(db.connection, source, progress)
+        db = open(name, client=client, lease=lease, busy_timeout=busy_timeout, stats=stats)
+        if source is not None:
+            with db._lock:
+                _backup(db.connection, source, progress)
     except BaseException:
         if db is not None:
             db.close()
