@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import datetime
 import sqlite3 as _stdlib
+import sys
 import time
 import warnings
 from typing import Any
@@ -87,7 +88,7 @@ globals().update({name: value for name, value in vars(_stdlib).items()
                   if name.startswith("SQLITE_") and isinstance(value, int)})
 
 
-if hasattr(_stdlib, "OptimizedUnicode"):  # Python < 3.12: an alias of str
+if sys.version_info < (3, 12):  # sqlite3's deprecated alias of str (gone in 3.12)
     OptimizedUnicode = str
 
 
