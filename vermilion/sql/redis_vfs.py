@@ -80,6 +80,7 @@ from .leases import (
     keeper,
     side_executor,
 )
+from .progress import report_commit
 from .statements import begins_writing
 
 log: logging.Logger = logging.getLogger("vermilion.sql")
@@ -639,6 +640,9 @@ class RedisFile:
             status = _s(self._send(run_script(remote.STAGE, ctx.keys, args))[0])
             if status != "OK":
                 raise self._refused(status)
+            # an import / copy with progress= reports each chunk (its exception aborts the
+            # commit before the commit script: Redis keeps the database as it was)
+            report_commit(min(i + STAGE_CHUNK, len(staged)), len(pages))
         # the commit ends this transaction's reader lease and carries the finished ones of
         # this process (as a begin does)
         ends = [leases.member, *keeper().take_reader_releases(ctx.side, ctx.keys, ctx.lease_ms)]
