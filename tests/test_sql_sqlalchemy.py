@@ -38,7 +38,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import CursorResult
+from sqlalchemy.engine import URL, CursorResult
 from sqlalchemy.orm import (
     DeclarativeBase,
     Mapped,
@@ -152,12 +152,15 @@ def test_the_redis_server_comes_from_the_url_connect_args_or_the_configuration(
     for eng in (create_engine(f"sqlite+vermilion:///where?redis={vermilion_server.url}"),
                 create_engine("sqlite+vermilion:///where",
                               connect_args={"client": client_from_url(vermilion_server.url)}),
-                create_engine("sqlite+vermilion:///where")):  # vermilion.configure (the fixture)
+                create_engine("sqlite+vermilion:///where"),  # vermilion.configure (the fixture)
+                # a Redis URL holding "&" (or a password with "@"...): URL.create quotes it
+                create_engine(URL.create("sqlite+vermilion", database="where", query={
+                    "redis": f"{vermilion_server.url}&health_check_interval=30"}))):
         with eng.begin() as conn:
             conn.execute(text("CREATE TABLE IF NOT EXISTS t(v)"))
             conn.execute(text("INSERT INTO t VALUES (1)"))
         eng.dispose()
-    assert open_db("where", client=r).query("SELECT count(*) FROM t") == [(3,)]
+    assert open_db("where", client=r).query("SELECT count(*) FROM t") == [(4,)]
 
 
 def test_bad_urls_and_options_are_refused(r: Any, vermilion_server: Any) -> None:
@@ -169,6 +172,21 @@ def test_bad_urls_and_options_are_refused(r: Any, vermilion_server: Any) -> None
         create_engine("sqlite+vermilion:///HN", begin="LATER")
     with pytest.raises(exc.OperationalError):  # as sqlite3 on a missing file with mode=rw
         create_engine("sqlite+vermilion:///missing?create=false").connect()
+    with pytest.raises(exc.OperationalError):
+        create_engine("sqlite+vermilion:///file:missing?mode=rw&uri=true").connect()
+
+
+def test_sqlite_uri_parameters_with_uri_true(r: Any) -> None:
+    """As for pysqlite: with ``uri=true`` the other query arguments are SQLite's URI
+    parameters (here a read-only connection)."""
+    with create_engine("sqlite+vermilion:///shared").begin() as conn:
+        conn.execute(text("CREATE TABLE t(v)"))
+    ro = create_engine("sqlite+vermilion:///file:shared?mode=ro&uri=true")
+    with ro.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM t")) == 0
+        with pytest.raises(exc.OperationalError, match="readonly"):
+            conn.execute(text("INSERT INTO t VALUES (1)"))
+    ro.dispose()
 
 
 def test_memory_urls_get_a_private_database_per_connection(r: Any) -> None:

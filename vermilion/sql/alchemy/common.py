@@ -12,9 +12,11 @@ from sqlalchemy.engine.url import URL
 
 MEMORY = ":memory:"
 _BEGIN_MODES = ("DEFERRED", "IMMEDIATE", "EXCLUSIVE")
+_SQLITE_READONLY = 8
 # URL query arguments: (name, type) passed to connect(); "redis" becomes the client
 _CONNECT_ARGS = (("timeout", float), ("lease", float), ("check_same_thread", bool),
-                 ("create", bool), ("cached_statements", int), ("detect_types", int))
+                 ("create", bool), ("cached_statements", int), ("detect_types", int),
+                 ("uri", bool))
 
 
 def sqlite_version_info() -> tuple[int, ...]:
@@ -58,29 +60,39 @@ class VermilionDialectMixin:
             util.coerce_kw_type(opts, key, type_, dest=kwargs)
             opts.pop(key, None)
         redis_url = opts.pop("redis", None)
+        name = url.database or MEMORY
+        if kwargs.get("uri") and opts:  # the rest are SQLite URI parameters, as for pysqlite
+            name += "?" + "&".join(f"{key}={opts[key]}" for key in sorted(opts))
+            opts = {}
         if opts:
             raise exc.ArgumentError(
                 f"Unknown query argument(s) {', '.join(sorted(opts))} in {url!r}; accepted: "
-                f"redis, {', '.join(k for k, _ in _CONNECT_ARGS)}")
+                f"redis, {', '.join(k for k, _ in _CONNECT_ARGS)} (with uri=true, SQLite's URI "
+                "parameters)")
         if redis_url is not None:
             if not isinstance(redis_url, str):
                 raise exc.ArgumentError("the redis query argument must be given once")
             kwargs["client"] = self._client(redis_url)
-        name = url.database or MEMORY
-        kwargs.setdefault("create", True)  # as sqlite3 creates a missing file
-        kwargs.setdefault("check_same_thread", name == MEMORY)
+        # a database shared through the pool moves between threads (pysqlite's rule too)
+        kwargs.setdefault("check_same_thread", not self._is_url_file_db(url))  # type: ignore[attr-defined]
         return [name], kwargs
 
     # -- transactions --------------------------------------------------------------------------
     def do_begin(self, dbapi_connection: Any) -> None:
         """``BEGIN IMMEDIATE`` (or the ``begin=`` mode) unless the connection is in autocommit
-        mode.  One round trip: the transaction start (page-cache check, reader lease and, but
-        with ``DEFERRED``, the writer lease)."""
+        mode; a plain ``BEGIN`` on a read-only connection (it cannot take the writer lease).
+        One round trip: the transaction start (page-cache check, reader lease and, but with
+        ``DEFERRED``, the writer lease)."""
         if dbapi_connection.isolation_level is None:
             return
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute(f"BEGIN {self.begin_mode}")
+            try:
+                cursor.execute(f"BEGIN {self.begin_mode}")
+            except self.loaded_dbapi.OperationalError as e:  # type: ignore[attr-defined]
+                if getattr(e, "sqlite_errorcode", 0) & 0xFF != _SQLITE_READONLY:
+                    raise
+                cursor.execute("BEGIN")  # a read-only connection (uri mode=ro): it only reads
         finally:
             cursor.close()
 
