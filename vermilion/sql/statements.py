@@ -12,6 +12,7 @@ import re
 
 _WORD = re.compile(r"[A-Za-z_]+")
 DML = frozenset(("INSERT", "UPDATE", "DELETE", "REPLACE"))
+_BEGIN_STARTS = frozenset("bB-/ \t\n\r\f\v")  # what a text whose first word is BEGIN starts with
 
 
 def skip_blank(sql: str, pos: int = 0) -> int:
@@ -49,6 +50,9 @@ def keywords(sql: str, count: int = 1) -> tuple[str, ...]:
 
 def first_keyword(sql: str) -> str:
     """The statement's first keyword, upper-cased ('' if none)."""
+    m = _WORD.match(sql)  # the common case: no blank or comment before it
+    if m is not None:
+        return m.group().upper()
     words = keywords(sql, 1)
     return words[0] if words else ""
 
@@ -60,6 +64,9 @@ def is_dml(sql: str) -> bool:
 
 def begins_writing(sql: str) -> bool:
     """True for ``BEGIN IMMEDIATE`` / ``BEGIN EXCLUSIVE`` (a transaction that will write)."""
+    first = sql[:1]
+    if first and first not in _BEGIN_STARTS:  # the common case (SELECT...): no scan at all
+        return False
     words = keywords(sql, 2)
     return len(words) == 2 and words[0] == "BEGIN" and words[1] in ("IMMEDIATE", "EXCLUSIVE")
 

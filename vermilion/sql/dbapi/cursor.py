@@ -150,7 +150,8 @@ class Cursor:
         params = bindings(parameters)
         conn = self._connection
         db = conn._db
-        dml = statements.is_dml(text)
+        keyword = statements.first_keyword(text)
+        dml = keyword in statements.DML
         self._reset()
         self._busy = True
         try:
@@ -166,7 +167,7 @@ class Cursor:
             raise self._decode_error(e) from e
         finally:
             self._busy = False
-        if statements.first_keyword(text) in _DDL:
+        if keyword in _DDL:
             conn._schema_epoch += 1
         self._describe(True, text, params)
         if dml:
