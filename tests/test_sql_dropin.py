@@ -173,3 +173,20 @@ def test_trace_and_authorizer(r: Any) -> None:
                       dbapi.SQLITE_OK)
     with pytest.raises(sqlite3.DatabaseError, match="prohibited"):
         cx.execute("SELECT * FROM secret")
+
+
+async def test_aio_connect_is_the_async_twin(r: Any) -> None:
+    import threading
+
+    import vermilion as vm
+
+    async with vm.aio.sql.connect("twin") as conn:
+        threads: set[int] = set()
+        await conn.create_function("tid", 0, lambda: threads.add(threading.get_ident()) or 1)
+        await conn.execute("CREATE TABLE t(x)")
+        await conn.execute("INSERT INTO t VALUES (tid())")
+        await conn.commit()
+        async with conn.execute("SELECT tid(), x FROM t") as cur:
+            assert await cur.fetchall() == [(1, 1)]
+        assert len(threads) == 1 and threading.get_ident() not in threads
+    assert dbapi.connect("twin").execute("SELECT count(*) FROM t").fetchone() == (1,)

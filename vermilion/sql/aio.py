@@ -15,6 +15,9 @@ These objects use a *sync* redis-py client: ``client=`` if given, else the one
 with``) closes the connection and ends the thread; a database object dropped without it is
 closed on its thread, which then ends, when it is garbage-collected.
 
+``connect(name)`` is the asyncio twin of :func:`vermilion.sql.connect`: an aiosqlite-shaped
+DB-API connection (:mod:`vermilion.sql.aio_dbapi`), on a worker thread of its own too.
+
 Cancelling a task that awaits a call drops the call if it has not started; one that has started
 runs to its end (SQLite cannot be pre-empted; use ``timeout=`` on queries).  Leaving ``async with
 db.transaction()`` always ends the transaction, even when cancelled.
@@ -32,6 +35,7 @@ from typing import Any, TypeVar
 import apsw
 
 from . import api
+from .aio_dbapi import connect
 from .api import Rows, StatementInfo
 from .progress import ProgressCallback
 from .worker import SerialWorker
@@ -250,6 +254,6 @@ async def copy(source: str, destination: str, **options: Any) -> None:
 Database = AsyncDatabase
 
 __all__: Sequence[str] = (
-    "AsyncDatabase", "AsyncTransaction", "Database", "copy", "create_db", "drop_db", "exists",
-    "import_from", "list_dbs", "open",
+    "AsyncDatabase", "AsyncTransaction", "Database", "connect", "copy", "create_db", "drop_db",
+    "exists", "import_from", "list_dbs", "open",
 )
