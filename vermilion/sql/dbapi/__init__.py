@@ -88,8 +88,14 @@ globals().update({name: value for name, value in vars(_stdlib).items()
                   if name.startswith("SQLITE_") and isinstance(value, int)})
 
 
-if sys.version_info < (3, 12):  # sqlite3's deprecated alias of str (gone in 3.12)
-    OptimizedUnicode = str
+def __getattr__(name: str) -> Any:
+    if name == "OptimizedUnicode" and sys.version_info < (3, 12):
+        # sqlite3's deprecated alias of str (gone in 3.12), with sqlite3's warning
+        warnings.warn("OptimizedUnicode is deprecated and will be removed in Python 3.12. "
+                      "Since Python 3.3 it has simply been an alias for 'str'.",
+                      DeprecationWarning, stacklevel=2)
+        return str
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def complete_statement(statement: str) -> bool:

@@ -18,6 +18,8 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+import apsw
+
 _tracebacks = [False]
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 
@@ -250,7 +252,9 @@ def trace(func: Callable[[str], Any], inner: Callable[..., Any] | None
     def traced(cursor: Any, sql: str, bindings: Any) -> bool:
         try:
             text = cursor.expanded_sql
-        except (MemoryError, Exception):  # noqa: BLE001 - too long: the plain SQL
+        except (MemoryError, apsw.Error):  # beyond SQLITE_LIMIT_LENGTH: the plain SQL, as sqlite3
+            report(sqlite3.DataError("Expanded SQL string exceeds the maximum string length"),
+                   func)
             text = None
         if text is None:
             text = sql.strip()

@@ -16,7 +16,7 @@ from .. import database
 from ..database import DEFAULT_BUSY_TIMEOUT, DEFAULT_LEASE
 from . import callbacks
 from .blob import Blob
-from .cursor import Cursor, RowFactory, check_sql
+from .cursor import Cursor, RowFactory, check_sql, too_big
 from .errors import (
     NEW_MESSAGES,
     DatabaseError,
@@ -327,7 +327,7 @@ class Connection:
             except apsw.ExecTraceAbort:
                 pass
         except apsw.Error as e:
-            raise translate(e) from e
+            raise too_big(self._db, text, e) from e
         return Statement._checked(text)
 
     def _fresh_columns(self, sql: str, params: Any) -> tuple[Any, ...] | None:

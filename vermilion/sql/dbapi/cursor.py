@@ -52,7 +52,7 @@ def _callback_failed(e: CallbackError) -> BaseException:
     return out
 
 
-def _too_big(db: apsw.Connection, sql: str, e: apsw.Error) -> BaseException:
+def too_big(db: apsw.Connection, sql: str, e: apsw.Error) -> BaseException:
     """sqlite3's DataError for SQL longer than SQLITE_LIMIT_SQL_LENGTH, else the translation."""
     if isinstance(e, apsw.TooBigError) and len(sql.encode()) >= db.limit(
             apsw.SQLITE_LIMIT_SQL_LENGTH, -1):
@@ -110,6 +110,8 @@ class Cursor:
         self.lastrowid: int | None = None
         self._description: tuple[tuple[Any, ...], ...] | None = None
         self._make: Callable[[tuple[Any, ...]], tuple[Any, ...]] | None = None
+        self._convs: list[Any] | None = None  # the columns' converters (detect_types)
+        self._text_factory: Any = str  # the connection's when _make was built
         self._closed = False
         self._busy = False
         self._buffer: list[Any] | None = None  # the rows of a DML statement with RETURNING
@@ -160,7 +162,7 @@ class Cursor:
         except CallbackError as e:
             raise _callback_failed(e) from None
         except apsw.Error as e:
-            raise _too_big(db, text, e) from e
+            raise too_big(db, text, e) from e
         except OverflowError as e:
             raise _overflow(e) from e
         except UnicodeDecodeError as e:
@@ -202,7 +204,7 @@ class Cursor:
         except CallbackError as e:
             raise _callback_failed(e) from None
         except apsw.Error as e:
-            raise _too_big(db, text, e) from e
+            raise too_big(db, text, e) from e
         except OverflowError as e:
             raise _overflow(e) from e
         finally:
@@ -235,7 +237,7 @@ class Cursor:
         except CallbackError as e:
             raise _callback_failed(e) from None
         except apsw.Error as e:
-            raise _too_big(conn._db, sql_script, e) from e
+            raise too_big(conn._db, sql_script, e) from e
         finally:
             self._busy = False
         self._state.columns = ()
@@ -245,6 +247,8 @@ class Cursor:
     def _reset(self) -> None:
         self._description = None
         self._make = None
+        self._convs = None
+        self._text_factory = str
         self._buffer = None
         self._state.columns = None
         self.rowcount = -1
@@ -268,9 +272,12 @@ class Cursor:
         self._description = tuple((column_name(name, detect), None, None, None, None, None,
                                    None) for name, _decl in cols)
         convs = [column_converter(name, decl, detect) for name, decl in cols] if detect else None
-        if convs is not None and not any(convs):
-            convs = None
-        self._make = row_maker(convs, conn.text_factory)
+        self._convs = convs if convs is not None and any(convs) else None
+        self._remake()
+
+    def _remake(self) -> None:
+        self._text_factory = self._connection.text_factory
+        self._make = row_maker(self._convs, self._text_factory)
 
     # -- fetching ------------------------------------------------------------------------------
     def _row(self, row: tuple[Any, ...]) -> Any:
@@ -317,6 +324,8 @@ class Cursor:
                     if row is None:
                         break
                     rows.append(row)
+            if self._text_factory is not self._connection.text_factory:
+                self._remake()  # sqlite3 reads text_factory when it fetches
             if self._make is not None or self.row_factory is not None:
                 rows = [self._row(row) for row in rows]
             return rows if isinstance(rows, list) else list(rows)
@@ -373,4 +382,4 @@ class Cursor:
             self._cur.close(True)
 
 
-__all__ = ["Cursor", "RowFactory", "check_sql"]
+__all__ = ["Cursor", "RowFactory", "check_sql", "too_big"]
