@@ -509,7 +509,8 @@ class Connection:
                             f"Connection or sqlite3.Connection, not {type(target).__name__}")
         if target is self:
             raise ValueError("target cannot be the same connection instance")
-        target._check()
+        if target._closed:  # (as sqlite3: the target's thread is not checked)
+            raise closed_database()
         if not target._db.get_autocommit():
             raise OperationalError("target is in transaction")
         step = pages if pages > 0 else -1
