@@ -310,20 +310,26 @@ class Cursor:
         try:
             cur = self._cur
             buffer = self._buffer
-            if buffer is not None:
-                if n < 0:
-                    n = len(buffer)
-                rows = buffer[:n]
-                del buffer[:n]
-            elif n < 0:
-                rows = cur.fetchall()
+            rows: list[Any] = []
+            if buffer:
+                take = len(buffer) if n < 0 else min(n, len(buffer))
+                rows = buffer[:take]
+                del buffer[:take]
+            if n < 0:
+                rows.extend(cur.fetchall())
             else:
-                rows = []
-                for _ in range(n):
+                while len(rows) < n:
                     row = cur.fetchone()
                     if row is None:
                         break
                     rows.append(row)
+                else:
+                    if n and not self._buffer:
+                        # one row ahead, as sqlite3 steps: a statement whose last row has been
+                        # read completes now, ending its read transaction (and reader lease)
+                        ahead = cur.fetchone()
+                        if ahead is not None:
+                            self._buffer = [ahead]
             if self._text_factory is not self._connection.text_factory:
                 self._remake()  # sqlite3 reads text_factory when it fetches
             if self._make is not None or self.row_factory is not None:
