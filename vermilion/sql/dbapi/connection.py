@@ -142,6 +142,7 @@ class Connection:
         # columns were last read afresh (see Cursor._describe)
         self._schema_epoch = 0
         self._described: dict[str, int] = {}
+        self._descriptions: dict[tuple[Any, ...], tuple[tuple[Any, ...], ...]] = {}
         self._temp = None
         if target.temporary:
             self._temp = weakref.finalize(self, _drop_temporary, target.name, client)
@@ -329,6 +330,17 @@ class Connection:
         except apsw.Error as e:
             raise too_big(self._db, text, e) from e
         return Statement._checked(text)
+
+    def _description_of(self, cols: tuple[Any, ...]) -> tuple[tuple[Any, ...], ...]:
+        """``cursor.description`` for apsw's ``(name, decltype)`` columns (one tuple per
+        distinct set of columns: statements run again share it)."""
+        description = self._descriptions.get(cols)
+        if description is None:
+            if len(self._descriptions) > 256:
+                self._descriptions.clear()
+            description = self._descriptions[cols] = tuple(
+                (name, None, None, None, None, None, None) for name, _decl in cols)
+        return description
 
     def _fresh_columns(self, sql: str, params: Any) -> tuple[Any, ...] | None:
         """The columns of ``sql`` as a new prepare sees them (not from the statement cache)."""

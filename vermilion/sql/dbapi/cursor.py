@@ -171,7 +171,7 @@ class Cursor:
             self._busy = False
         if keyword in _DDL:
             conn._schema_epoch += 1
-        self._describe(True, text, params)
+        self._describe(text, params)
         if dml:
             if self._description is not None:
                 # RETURNING: SQLite made every change in the first step and holds the rows;
@@ -210,7 +210,7 @@ class Cursor:
         finally:
             state.many = False
             self._busy = False
-        self._describe(False, text, None)
+        self._describe(text, None)
         self.rowcount = changes
         return self
 
@@ -253,14 +253,10 @@ class Cursor:
         self._state.columns = None
         self.rowcount = -1
 
-    def _describe(self, pending: bool, sql: str, params: Any) -> None:
+    def _describe(self, sql: str, params: Any) -> None:
+        """``description`` and the row conversions from the columns the tracer saw."""
         cols = self._state.columns
         conn = self._connection
-        if pending:
-            try:
-                cols = self._cur.get_description()
-            except apsw.ExecutionCompleteError:
-                pass
         if cols and conn._schema_epoch and conn._described.get(sql) != conn._schema_epoch:
             # the schema changed through this connection since this text was described: the
             # statement cache's columns may predate it (SQLite re-prepares on the first step,
@@ -269,10 +265,14 @@ class Cursor:
         if not cols:
             return
         detect = conn._detect_types
-        self._description = tuple((column_name(name, detect), None, None, None, None, None,
-                                   None) for name, _decl in cols)
-        convs = [column_converter(name, decl, detect) for name, decl in cols] if detect else None
-        self._convs = convs if convs is not None and any(convs) else None
+        if detect:
+            self._description = tuple((column_name(name, detect), None, None, None, None, None,
+                                       None) for name, _decl in cols)
+            convs = [column_converter(name, decl, detect) for name, decl in cols]
+            self._convs = convs if any(convs) else None
+        else:
+            self._description = conn._description_of(cols)
+            self._convs = None
         self._remake()
 
     def _remake(self) -> None:
