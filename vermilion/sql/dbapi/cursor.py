@@ -91,15 +91,19 @@ class _TraceState:
         return bool(outer(cur, sql, bindings)) if outer is not None else True
 
 
+def _connection_class() -> type[Connection]:
+    from .connection import Connection  # (a cycle: the connection module makes cursors)
+
+    return Connection
+
+
 class Cursor:
     """A PEP 249 cursor, as :class:`sqlite3.Cursor`.  Use :meth:`Connection.cursor`."""
 
     def __init__(self, connection: Connection, /) -> None:
-        from .connection import Connection
-
         if getattr(self, "_busy", False):
             raise ProgrammingError("Recursive use of cursors not allowed.")
-        if not issubclass(type(connection), Connection):
+        if not issubclass(type(connection), _connection_class()):
             raise TypeError(f"argument 1 must be vermilion.sql.dbapi.Connection, not "
                             f"{type(connection).__name__}")
         connection._check()
