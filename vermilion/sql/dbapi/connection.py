@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import apsw
 
+from ...core.executor import unavailable_window
 from .. import database
 from ..database import DEFAULT_BUSY_TIMEOUT, DEFAULT_LEASE
 from . import callbacks
@@ -59,10 +60,15 @@ def _check_autocommit(value: Any) -> int:
 
 
 def _drop_temporary(name: str, client: Any) -> None:
+    """Drop a temporary (``":memory:"``) database: at close, collection or exit; best effort,
+    with no wait for a server that is unavailable (its keys then stay behind)."""
+    token = unavailable_window.set(0.0)
     try:
         database.drop(name, client=client)
     except Exception:  # noqa: BLE001 - best effort at exit / collection
         pass
+    finally:
+        unavailable_window.reset(token)
 
 
 class Statement:
@@ -593,8 +599,8 @@ class Connection:
         from sqlite3.dump import _iterdump  # type: ignore[attr-defined]
 
         if filter is None:
-            return _iterdump(self)  # type: ignore[arg-type]
-        return _iterdump(self, filter)  # type: ignore[arg-type,call-arg]
+            return _iterdump(self)  # type: ignore[no-any-return]
+        return _iterdump(self, filter=filter)  # type: ignore[no-any-return]
 
     # -- context manager -----------------------------------------------------------------------
     def __enter__(self) -> Connection:
