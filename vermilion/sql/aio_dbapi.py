@@ -107,7 +107,7 @@ class Cursor:
     ``async for row in cursor`` fetches ``iter_chunk_size`` rows per hand-off."""
 
     def __init__(self, conn: Connection, cursor: dbapi.Cursor):
-        self.iter_chunk_size = conn._iter_chunk_size
+        self.iter_chunk_size: int = conn._iter_chunk_size
         self._conn = conn
         self._cursor = cursor
 

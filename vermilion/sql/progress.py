@@ -44,9 +44,9 @@ class Reporter:
         self.progress = progress
         self.total = total
         self.passes = 2 if to_redis else 1
-        self.copied = 0
-        self.stored = 0
-        self.last = -1
+        self.copied: int = 0
+        self.stored: int = 0
+        self.last: int = -1
 
     def _report(self, done: int) -> None:
         done = min(done, self.total)

@@ -46,7 +46,7 @@ class SerialWorker:
     The thread starts with the first call and ends with :meth:`close` (or :meth:`stop`)."""
 
     def __init__(self, name: str = "vermilion-sql") -> None:
-        self.name = f"{name}-{next(_names)}"
+        self.name: str = f"{name}-{next(_names)}"
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._closed = False

@@ -23,9 +23,12 @@ PARSE_COLNAMES = sqlite3.PARSE_COLNAMES
 PrepareProtocol = sqlite3.PrepareProtocol
 adapters: dict[Any, Any] = sqlite3.adapters
 converters: dict[str, Callable[[bytes], Any]] = sqlite3.converters
-register_adapter = sqlite3.register_adapter
-register_converter = sqlite3.register_converter
-adapt = sqlite3.adapt
+register_adapter: Callable[[type[Any], Callable[[Any], Any]], None] = sqlite3.register_adapter
+"""sqlite3's own ``register_adapter``: the registry is shared with stdlib sqlite3."""
+register_converter: Callable[[str, Callable[[bytes], Any]], None] = sqlite3.register_converter
+"""sqlite3's own ``register_converter``: the registry is shared with stdlib sqlite3."""
+adapt: Callable[..., Any] = sqlite3.adapt
+"""sqlite3's own ``adapt(obj, proto=PrepareProtocol, alt=...)``."""
 
 _PLAIN = frozenset((int, float, str, bytes, type(None)))
 _BASE = (int, float, str, bytearray)
