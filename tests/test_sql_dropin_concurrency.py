@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 import pytest
+from test_concurrency import run_all  # start, collect one result each, check exits
 
 from vermilion.sql import dbapi
 
@@ -56,15 +57,9 @@ def test_four_processes_lose_no_update(r: Any, vermilion_server: Any) -> None:
                       "CREATE TABLE entry(worker INT, seq INT, seen INT, UNIQUE(worker, seq));"
                       "INSERT INTO tally VALUES (1, 0, 0);")
     start, out = ctx.Event(), ctx.Queue()
-    procs = [ctx.Process(target=_worker, args=(vermilion_server.url, w, start, out))
-             for w in range(PROCESSES)]
-    for p in procs:
-        p.start()
-    start.set()
-    results = [out.get(timeout=300) for _ in procs]
-    for p in procs:
-        p.join(30)
-        assert p.exitcode == 0
+    start.set()  # (each worker starts as soon as it is up)
+    results = run_all([ctx.Process(target=_worker, args=(vermilion_server.url, w, start, out))
+                       for w in range(PROCESSES)], out)
     assert [errors for _, errors in sorted(results)] == [[]] * PROCESSES
     total = PROCESSES * PER_PROCESS
     assert con.execute("SELECT n, m FROM tally").fetchone() == (total, total)
