@@ -292,7 +292,11 @@ def test_paused_server_never_half_writes(how: str) -> None:
         writer = threading.Thread(target=_writer, args=(repo, stop, log))
         writer.start()
         try:
-            for _ in range(4):
+            # at least 4 pauses, more (up to 40) until one caught a save: on a loaded machine the
+            # writer thread may not run during a given 150 ms pause
+            for pauses in range(40):
+                if pauses >= 4 and any(entry[2] is not None for entry in log):
+                    break
                 time.sleep(0.03)
                 if how == "client_pause":
                     raw.client_pause(150, all=False)  # every write waits
