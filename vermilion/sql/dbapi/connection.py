@@ -349,7 +349,9 @@ class Connection:
         return description
 
     def _fresh_columns(self, sql: str, params: Any) -> tuple[Any, ...] | None:
-        """The columns of ``sql`` as a new prepare sees them (not from the statement cache)."""
+        """The columns of ``sql`` as a new prepare sees them (not from the statement cache).
+        Only after a schema change made through this connection, once per statement text; a
+        prepare runs no statement (no round trip unless SQLite must read the schema again)."""
         seen: list[Any] = []
 
         def veto(cursor: Any, *_: Any) -> bool:

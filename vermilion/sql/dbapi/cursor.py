@@ -62,8 +62,8 @@ def too_big(db: apsw.Connection, sql: str, e: apsw.Error) -> BaseException:
     return translate(e)
 
 
-def _overflow(e: OverflowError) -> OverflowError:
-    return OverflowError("Python int too large to convert to SQLite INTEGER")
+# what a statement can raise through apsw: turned into sqlite3's exceptions by Cursor._error
+FAILURES = (CallbackError, apsw.Error, OverflowError, UnicodeDecodeError)
 
 
 class _TraceState:
@@ -163,14 +163,9 @@ class Cursor:
         try:
             conn._begin_implicit(dml)
             self._cur.execute(text, params)
-        except CallbackError as e:
-            raise _callback_failed(e) from None
-        except apsw.Error as e:
-            raise too_big(db, text, e) from e
-        except OverflowError as e:
-            raise _overflow(e) from e
-        except UnicodeDecodeError as e:
-            raise self._decode_error(e) from e
+        except FAILURES as e:
+            err = self._error(e, text)
+            raise err from err.__cause__
         finally:
             self._busy = False
         if keyword in _DDL:
@@ -205,12 +200,9 @@ class Cursor:
             conn._begin_implicit(True)
             self._cur.executemany(text, rows)
             changes = state.changes + (db.changes() if state.runs else 0)
-        except CallbackError as e:
-            raise _callback_failed(e) from None
-        except apsw.Error as e:
-            raise too_big(db, text, e) from e
-        except OverflowError as e:
-            raise _overflow(e) from e
+        except FAILURES as e:
+            err = self._error(e, text)
+            raise err from err.__cause__
         finally:
             state.many = False
             self._busy = False
@@ -238,10 +230,9 @@ class Cursor:
             self._cur.execute(sql_script)
             for _ in self._cur:  # statements returning rows pause apsw until drained
                 pass
-        except CallbackError as e:
-            raise _callback_failed(e) from None
-        except apsw.Error as e:
-            raise too_big(conn._db, sql_script, e) from e
+        except FAILURES as e:
+            err = self._error(e, sql_script)
+            raise err from err.__cause__
         finally:
             self._busy = False
         self._state.columns = ()
@@ -294,19 +285,32 @@ class Cursor:
     def _take_all(self) -> list[Any]:
         try:
             rows = self._cur.fetchall()
-        except CallbackError as e:
-            raise _callback_failed(e) from None
-        except apsw.Error as e:
-            raise translate(e) from e
+        except FAILURES as e:
+            err = self._error(e)
+            raise err from err.__cause__
         return rows if isinstance(rows, list) else list(rows)
 
-    def _decode_error(self, e: UnicodeDecodeError) -> OperationalError:
-        """sqlite3's error for TEXT that is not UTF-8 (apsw cannot say which column: named
-        when the statement has one text column)."""
-        cols = self._description or ()
-        name = cols[0][0] if len(cols) == 1 else "?"
-        text = bytes(e.object).decode("utf-8", "replace") if e.object is not None else ""
-        return OperationalError(f"Could not decode to UTF-8 column '{name}' with text '{text}'")
+    def _error(self, e: BaseException, sql: str = "") -> BaseException:
+        """sqlite3's exception for one of :data:`FAILURES` raised while running ``sql`` (its
+        ``__cause__`` the exception to chain): a user callback's failure, apsw's error (a
+        statement longer than SQLITE_LIMIT_SQL_LENGTH as "query string is too large"), an int
+        too large to bind, TEXT that is not UTF-8 (apsw cannot say which column: named when
+        the statement has one)."""
+        if isinstance(e, CallbackError):
+            return _callback_failed(e)
+        if isinstance(e, apsw.Error):
+            return too_big(self._connection._db, sql, e)
+        if isinstance(e, OverflowError):
+            out: BaseException = OverflowError(
+                "Python int too large to convert to SQLite INTEGER")
+        else:
+            cols = self._description or ()
+            name = cols[0][0] if len(cols) == 1 else "?"
+            raw = getattr(e, "object", None)
+            text = bytes(raw).decode("utf-8", "replace") if raw is not None else ""
+            out = OperationalError(f"Could not decode to UTF-8 column '{name}' with text '{text}'")
+        out.__cause__ = e
+        return out
 
     def _fetch(self, n: int) -> list[Any]:
         """Up to ``n`` next rows (all when negative), converted."""
@@ -339,12 +343,9 @@ class Cursor:
             if self._make is not None or self.row_factory is not None:
                 rows = [self._row(row) for row in rows]
             return rows if isinstance(rows, list) else list(rows)
-        except CallbackError as e:
-            raise _callback_failed(e) from None
-        except apsw.Error as e:
-            raise translate(e) from e
-        except UnicodeDecodeError as e:
-            raise self._decode_error(e) from e
+        except FAILURES as e:
+            err = self._error(e)
+            raise err from err.__cause__
         finally:
             self._busy = False
 
